@@ -1,0 +1,48 @@
+/* onnx_io.h: reading and writing ONNX files (the format layer).
+ *
+ * onnx_import.c and onnx_export.c are the only files that see protobuf: they turn a
+ * ModelProto into the IR of graph.h and back. A model that no pass touched is written
+ * back equal, as a protobuf message, to the one read: every field the IR does not
+ * model travels with it as an opaque blob.
+ *
+ * External data (tensors stored beside the model) is mapped, not read: the model
+ * keeps the mappings until it is freed. A location must be a relative path that stays
+ * inside the model's directory, symlinks included.
+ */
+#ifndef OX_ONNX_IO_H
+#define OX_ONNX_IO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "diag.h"
+#include "graph.h"
+
+/* Load the model at path. On success *out owns everything (free it with
+ * ox_model_free); on failure *out is NULL and d says why. Returns 0 or OX_E*. */
+int ox_model_load(const char *path, struct ox_model **out, struct ox_diag *d);
+
+/* Load a model from memory; external data is looked up in dir (NULL: refused). */
+int ox_model_load_buffer(const void *buf, size_t len, const char *dir,
+			 struct ox_model **out, struct ox_diag *d);
+
+struct ox_save_opts {
+	/* Write tensors of at least external_threshold bytes to this side file, a plain
+	 * file name in the output's directory; NULL keeps data inside the model, except
+	 * tensors that were external already (see ox_model_save). */
+	const char *external_file;
+	size_t external_threshold;
+};
+
+/* Write m to path atomically: a temporary file in the same directory, fsync, rename;
+ * on failure nothing is left behind and an existing file is untouched. Tensors that
+ * were external keep their references when path is in the model's own directory;
+ * elsewhere their bytes go to "<output file>.data". opts may be NULL. */
+int ox_model_save(struct ox_model *m, const char *path, const struct ox_save_opts *opts,
+		  struct ox_diag *d);
+
+/* Serialize m to a malloc'ed buffer (external tensors stay references). The caller
+ * frees *buf. */
+int ox_model_save_buffer(struct ox_model *m, uint8_t **buf, size_t *len, struct ox_diag *d);
+
+#endif
