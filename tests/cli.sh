@@ -1,2 +1,121 @@
 #!/bin/sh
-echo "1 passed, 0 failed"
+# CLI tests: run onnx-opt as a user would, on good and on broken input.
+# Every broken input must give exit status 2, exactly one line on stderr that names
+# the file, no output file (and no temporary left behind), an existing output file
+# untouched, and, under valgrind when it is installed, no memory error or leak.
+# Prints "N passed, N failed" last; exits 1 when anything failed.
+set -u
+OX=${ONNX_OPT:-./onnx-opt}
+SRC=${srcdir:-.}
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+pass=0
+fail=0
+
+ok() { pass=$((pass + 1)); }
+bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
+
+VG=
+if command -v valgrind >/dev/null 2>&1 && [ -z "${OX_NO_VALGRIND:-}" ]; then
+	VG="valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect"
+fi
+
+# expect STATUS CMD...: the command exits with STATUS.
+expect() {
+	want=$1
+	shift
+	"$@" >"$T/out" 2>"$T/err"
+	got=$?
+	if [ "$got" -eq "$want" ]; then ok; else bad "exit $got, wanted $want: $*"; sed 's/^/  /' "$T/err" | head -5; fi
+}
+
+# refuse FILE LABEL: every model-reading subcommand refuses FILE cleanly.
+refuse() {
+	f=$1
+	for cmd in info "optimize -o $T/res/out.onnx"; do
+		rm -rf "$T/res"
+		mkdir -p "$T/res"
+		printf keep >"$T/res/keep.onnx"
+		# shellcheck disable=SC2086
+		$VG $OX $cmd "$f" >"$T/out" 2>"$T/err"
+		rc=$?
+		lines=$(wc -l <"$T/err")
+		if [ "$rc" -ne 2 ]; then
+			bad "$cmd $f: exit $rc, wanted 2"; sed 's/^/  /' "$T/err" | head -5; continue
+		fi
+		if [ "$lines" -ne 1 ]; then
+			bad "$cmd $f: $lines lines on stderr, wanted 1"; sed 's/^/  /' "$T/err" | head -5; continue
+		fi
+		if ! grep -qF "$f" "$T/err"; then
+			bad "$cmd $f: the error does not name the file: $(cat "$T/err")"; continue
+		fi
+		if [ "$(ls "$T/res")" != keep.onnx ]; then
+			bad "$cmd $f: left files behind: $(ls "$T/res" | tr '\n' ' ')"; continue
+		fi
+		ok
+	done
+	# An existing output file stays as it was.
+	printf keep >"$T/res/keep.onnx"
+	$OX optimize "$f" -o "$T/res/keep.onnx" 2>/dev/null
+	if [ "$(cat "$T/res/keep.onnx")" = keep ]; then ok; else bad "optimize $f overwrote an existing output"; fi
+}
+
+# --- usage ---
+expect 0 $OX --version
+expect 0 $OX --help
+expect 2 $OX
+expect 2 $OX frobnicate
+for cmd in info optimize; do
+	expect 0 $OX $cmd --help
+	expect 2 $OX $cmd --no-such-option
+done
+expect 2 $OX info
+expect 2 $OX optimize "$SRC/examples/tinycnn.onnx"
+expect 2 $OX optimize "$SRC/examples/tinycnn.onnx" -o "$T/x.onnx" --passes no_such_pass
+expect 2 $OX optimize "$SRC/examples/tinycnn.onnx" -o "$T/x.onnx" --external-data-threshold 12Q
+
+# --- info ---
+expect 0 $OX info "$SRC/examples/tinycnn.onnx"
+if grep -q 'BatchNormalization  *2' "$T/out" && grep -q 'input  *float\[batch,3,32,32\]' "$T/out"; then ok; else bad "info text lacks ops or shapes"; cat "$T/out"; fi
+expect 0 $OX info --json "$SRC/examples/tinybert.onnx"
+if grep -q '"schema_version": 1' "$T/out" && grep -q '"op": "MatMul"' "$T/out"; then ok; else bad "info --json lacks fields"; fi
+expect 0 $OX info "$SRC/tests/models/control_flow.onnx"
+if grep -q 'subgraphs' "$T/out"; then ok; else bad "info does not count subgraphs"; fi
+
+# --- optimize --passes none ---
+expect 0 $OX optimize "$SRC/examples/tinycnn.onnx" -o "$T/a.onnx" --passes none --verify
+expect 0 $OX info "$T/a.onnx"
+cp "$SRC/examples/tinycnn.onnx" "$T/same.onnx"
+expect 0 $OX optimize "$T/same.onnx" -o "$T/same.onnx"
+if cmp -s "$T/same.onnx" "$T/a.onnx"; then ok; else bad "in-place optimize differs from a fresh one"; fi
+if [ -z "$(ls "$T" | grep tmp-)" ]; then ok; else bad "temporary files left: $(ls "$T")"; fi
+
+# --- external data ---
+mkdir -p "$T/ext"
+expect 0 $OX optimize "$SRC/tests/models/external_data.onnx" -o "$T/ext/moved.onnx"
+if [ -s "$T/ext/moved.onnx.data" ]; then ok; else bad "external tensors were not written beside the moved model"; fi
+expect 0 $OX info "$T/ext/moved.onnx"
+$OX info "$SRC/tests/models/external_data.onnx" | grep parameters >"$T/p1"
+$OX info "$T/ext/moved.onnx" | grep parameters >"$T/p2"
+if cmp -s "$T/p1" "$T/p2"; then ok; else bad "moved external model has other parameters"; fi
+expect 0 $OX optimize "$SRC/examples/tinycnn.onnx" -o "$T/ext/big.onnx" --external-data --external-data-threshold 256
+if [ -s "$T/ext/big.onnx.data" ] && [ "$(wc -c <"$T/ext/big.onnx")" -lt 8000 ]; then ok; else bad "--external-data did not move tensors out"; fi
+expect 0 $OX optimize "$SRC/examples/tinycnn.onnx" -o "$T/ext/named.onnx" --external-data=w.bin --external-data-threshold 0
+if [ -s "$T/ext/w.bin" ]; then ok; else bad "--external-data=FILE did not write FILE"; fi
+$OX info "$SRC/examples/tinycnn.onnx" | grep parameters >"$T/p1"
+$OX info "$T/ext/named.onnx" | grep parameters >"$T/p2"
+if cmp -s "$T/p1" "$T/p2"; then ok; else bad "external-data model has other parameters"; fi
+expect 2 $OX optimize "$SRC/examples/tinycnn.onnx" -o "$T/ext/x.onnx" --external-data=../escape.bin
+
+# --- broken input ---
+: >"$T/empty.onnx"
+echo "this is not a model" >"$T/text.onnx"
+head -c 5000 "$SRC/examples/tinycnn.onnx" >"$T/truncated.onnx"
+mkdir -p "$T/dir.onnx"
+for f in "$T/missing.onnx" "$T/empty.onnx" "$T/text.onnx" "$T/truncated.onnx" "$T/dir.onnx" \
+	"$SRC"/tests/bad/*.onnx; do
+	refuse "$f"
+done
+
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]
