@@ -1033,6 +1033,74 @@ check_acyclic(struct ox_graph *g, struct ox_diag *d)
 	return 0;
 }
 
+/* protobuf-c unpacks nested messages by recursion with no limit, so a hostile file
+ * nesting subgraphs 10,000 deep would overflow the stack. This walk over the wire
+ * format measures the nesting first (only message fields nest; bytes are skipped)
+ * and stops at MAX_NESTING; malformed input is left for protobuf-c to reject. */
+#define MAX_NESTING (OX_MAX_GRAPH_DEPTH * 4 + 32)
+
+static const uint8_t *
+read_varint(const uint8_t *p, const uint8_t *end, uint64_t *v)
+{
+	*v = 0;
+	for (int shift = 0; p < end && shift < 64; shift += 7) {
+		uint8_t b = *p++;
+
+		*v |= (uint64_t)(b & 0x7f) << shift;
+		if (!(b & 0x80))
+			return p;
+	}
+	return NULL;
+}
+
+static int
+nesting(const ProtobufCMessageDescriptor *desc, const uint8_t *p, const uint8_t *end, int depth)
+{
+	int deepest = depth;
+
+	if (depth > MAX_NESTING)
+		return depth;
+	while (p < end) {
+		uint64_t tag, v;
+
+		if (!(p = read_varint(p, end, &tag)))
+			break;
+		switch (tag & 7) {
+		case 0:
+			p = read_varint(p, end, &v);
+			break;
+		case 1:
+			p = (size_t)(end - p) >= 8 ? p + 8 : NULL;
+			break;
+		case 5:
+			p = (size_t)(end - p) >= 4 ? p + 4 : NULL;
+			break;
+		case 2: {
+			const ProtobufCFieldDescriptor *f;
+
+			if (!(p = read_varint(p, end, &v)) || v > (uint64_t)(end - p))
+				return deepest;
+			f = tag >> 3 <= UINT32_MAX ? protobuf_c_message_descriptor_get_field(desc, (unsigned)(tag >> 3)) : NULL;
+			if (f && f->type == PROTOBUF_C_TYPE_MESSAGE) {
+				int dd = nesting(f->descriptor, p, p + v, depth + 1);
+
+				if (dd > deepest)
+					deepest = dd;
+				if (deepest > MAX_NESTING)
+					return deepest;
+			}
+			p += v;
+			break;
+		}
+		default:
+			return deepest; /* groups or garbage: protobuf-c will refuse it */
+		}
+		if (!p)
+			break;
+	}
+	return deepest;
+}
+
 int
 ox_model_load_buffer(const void *buf, size_t len, const char *dir, struct ox_model **out,
 		     struct ox_diag *d)
@@ -1045,6 +1113,9 @@ ox_model_load_buffer(const void *buf, size_t len, const char *dir, struct ox_mod
 	*out = NULL;
 	if (len == 0)
 		return ox_diag_error(d, OX_EPARSE, "the file is empty");
+	if (nesting(&onnx__model_proto__descriptor, buf, (const uint8_t *)buf + len, 0) > MAX_NESTING)
+		return ox_diag_error(d, OX_ELIMIT, "messages nested deeper than %d (subgraphs deeper than %d)",
+				     MAX_NESTING, OX_MAX_GRAPH_DEPTH);
 	m = ox_model_new();
 	if (!m)
 		return ox_diag_error(d, OX_ENOMEM, "out of memory");
@@ -1121,5 +1192,59 @@ ox_model_load(const char *path, struct ox_model **out, struct ox_diag *d)
 		r = ox_diag_error(d, OX_ENOMEM, "out of memory");
 	}
 	free(dir);
+	return r;
+}
+
+int
+ox_tensor_load(const char *path, struct ox_arena *a, struct ox_tensor **out, struct ox_diag *d)
+{
+	struct ctx c;
+	Onnx__TensorProto *tp;
+	struct stat st;
+	uint8_t *buf;
+	ssize_t got;
+	size_t len = 0;
+	int fd, r;
+
+	*out = NULL;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return ox_diag_error(d, OX_EIO, "cannot open '%s': %s", path, strerror(errno));
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return ox_diag_error(d, OX_EIO, "'%s' is not a regular file", path);
+	}
+	/* Read, not map: the tensor is small next to a model, and protobuf-c copies the
+	 * bytes into the arena anyway. */
+	buf = malloc((size_t)st.st_size + 1);
+	if (!buf) {
+		close(fd);
+		return ox_diag_error(d, OX_ENOMEM, "out of memory");
+	}
+	while (len < (size_t)st.st_size && (got = read(fd, buf + len, (size_t)st.st_size - len)) > 0)
+		len += (size_t)got;
+	close(fd);
+	if (len != (size_t)st.st_size) {
+		free(buf);
+		return ox_diag_error(d, OX_EIO, "cannot read '%s'", path);
+	}
+	memset(&c, 0, sizeof c);
+	c.a = a;
+	c.d = d;
+	c.pa.alloc = pa_alloc;
+	c.pa.free = pa_free;
+	c.pa.allocator_data = a;
+	tp = onnx__tensor_proto__unpack(&c.pa, len, buf);
+	free(buf);
+	if (!tp)
+		return ox_diag_error(d, OX_EPARSE, "'%s' is not a serialized TensorProto", path);
+	/* External data is resolved against a model's directory; a lone tensor has none. */
+	if (tp->has_data_location && tp->data_location == ONNX__TENSOR_PROTO__DATA_LOCATION__EXTERNAL)
+		return ox_diag_error(d, OX_EUNSUPPORTED, "'%s': tensor with external data", path);
+	r = import_tensor(&c, tp, out);
+	if (r == 0 && (*out)->dtype != OX_STRING && (*out)->nelem > 0 && !(*out)->data)
+		r = ox_diag_error(d, OX_EINVAL, "'%s': tensor has no data", path);
+	if (r < 0)
+		*out = NULL;
 	return r;
 }

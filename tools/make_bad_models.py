@@ -64,3 +64,27 @@ link = os.path.join(out, "outside_link.bin")
 if not os.path.lexists(link):
     os.symlink("/etc/hostname", link)
 print("wrote", len([n for n in os.listdir(out) if n.endswith(".onnx")]), "models to", out)
+
+
+def deep_if(depth):
+    """If nodes nested depth deep, written straight in the wire format (onnx's own
+    Python protobuf refuses to build so deep a message)."""
+    def varint(n):
+        b = bytearray()
+        while True:
+            low, n = n & 0x7F, n >> 7
+            b.append(low | (0x80 if n else 0))
+            if not n:
+                return bytes(b)
+
+    def field(num, payload):
+        return varint(num << 3 | 2) + varint(len(payload)) + payload
+
+    g = b""
+    for _ in range(depth):
+        attr = field(1, b"then_branch") + field(6, g)   # AttributeProto.name, .g
+        g = field(1, field(4, b"If") + field(5, attr))  # GraphProto.node{op_type, attribute}
+    return varint(1 << 3) + varint(8) + field(7, g)     # ModelProto.ir_version, .graph
+
+
+save("deep_nesting.onnx", deep_if(1000))
