@@ -872,3 +872,37 @@ done:
 	ox_arena_release(&e.a);
 	return r;
 }
+
+int
+ox_tensor_save(const struct ox_tensor *t, const char *path, struct ox_diag *d)
+{
+	struct ectx e;
+	Onnx__TensorProto *tp;
+	struct file_buffer fb;
+	char *tmp = NULL;
+	FILE *f;
+	int r = 0;
+
+	ectx_init(&e, d);
+	tp = export_tensor(&e, t);
+	if (!tp) {
+		ox_arena_release(&e.a);
+		return d && d->n_errors ? d->entries[d->n - 1].code : OX_ENOMEM;
+	}
+	f = open_temp(path, &tmp);
+	if (!f) {
+		ox_arena_release(&e.a);
+		return ox_diag_error(d, OX_EIO, "cannot create a file beside '%s': %s", path, strerror(errno));
+	}
+	memset(&fb, 0, sizeof fb);
+	fb.base.append = file_append;
+	fb.f = f;
+	protobuf_c_message_pack_to_buffer(&tp->base, &fb.base);
+	if (fb.failed | !finish(f) || rename(tmp, path) < 0) {
+		r = ox_diag_error(d, OX_EIO, "cannot write '%s': %s", path, strerror(errno));
+		unlink(tmp);
+	}
+	free(tmp);
+	ox_arena_release(&e.a);
+	return r;
+}

@@ -45,4 +45,12 @@ int ox_model_save(struct ox_model *m, const char *path, const struct ox_save_opt
  * frees *buf. */
 int ox_model_save_buffer(struct ox_model *m, uint8_t **buf, size_t *len, struct ox_diag *d);
 
+/* Read a serialized TensorProto (the backend test suite's input_K.pb/output_K.pb) into
+ * a tensor allocated in a. External data is refused. Returns 0 or OX_E*. */
+int ox_tensor_load(const char *path, struct ox_arena *a, struct ox_tensor **out,
+		   struct ox_diag *d);
+
+/* Write t as a serialized TensorProto to path, atomically as ox_model_save does. */
+int ox_tensor_save(const struct ox_tensor *t, const char *path, struct ox_diag *d);
+
 #endif
