@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "shape.h"
 
 struct op_count {
 	const char *domain, *op;
@@ -272,15 +273,48 @@ print_text(const char *path, const struct ox_model *m, const struct stats *s)
 	}
 }
 
+/* Every value of g and its subgraphs with its type, one per line, after inference. */
+static void
+print_shapes(const struct ox_graph *g, int depth)
+{
+	char buf[512];
+
+	for (size_t i = 0; i < g->n_values; i++) {
+		const struct ox_value *v = g->values[i];
+
+		if (v->dead || v->info_only)
+			continue;
+		printf("  %*s%s  %s\n", depth * 2, "", v->name, ox_cli_type(v->type, buf, sizeof buf));
+	}
+	for (size_t i = 0; i < g->n_nodes; i++) {
+		const struct ox_node *node = g->nodes[i];
+
+		if (node->dead)
+			continue;
+		for (size_t k = 0; k < node->n_attrs; k++) {
+			const struct ox_attr *a = &node->attrs[k];
+
+			if (a->g) {
+				printf("  %*s[%s of %s '%s']\n", depth * 2, "", a->name, node->op_type,
+				       node->name ? node->name : "");
+				print_shapes(a->g, depth + 1);
+			}
+			for (size_t j = 0; j < a->n_graphs; j++)
+				print_shapes(a->graphs[j], depth + 1);
+		}
+	}
+}
+
 static void
 help(void)
 {
-	printf("Usage: %s info MODEL [--json]\n\n"
+	printf("Usage: %s info MODEL [--json] [--shapes]\n\n"
 	       "Show a model's IR version, producer, opset imports, inputs and outputs with\n"
 	       "dtype and shape (symbolic dims by name), node count, op histogram by domain,\n"
 	       "initializer and parameter counts, and subgraph count.\n\n"
 	       "Options:\n"
 	       "  -j, --json   print one JSON object instead of text\n"
+	       "  -s, --shapes infer shapes and list every value with its type\n"
 	       "  -h, --help   show this help\n", ox_prog);
 }
 
@@ -289,18 +323,20 @@ ox_cmd_info(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "json", no_argument, NULL, 'j' },
+		{ "shapes", no_argument, NULL, 's' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	bool json = false;
+	bool json = false, shapes = false;
 	struct ox_model *m;
 	struct stats s;
 	int c, rc = OX_EXIT_OK;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "jh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "jsh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'j': json = true; break;
+		case 's': shapes = true; break;
 		case 'h': help(); return OX_EXIT_OK;
 		default: return ox_cli_usage_error("info", "bad option");
 		}
@@ -310,6 +346,16 @@ ox_cmd_info(int argc, char **argv)
 	m = ox_cli_load(argv[optind]);
 	if (!m)
 		return OX_EXIT_ERROR;
+	if (shapes) {
+		struct ox_diag d;
+
+		/* Before the summary, so that outputs show their inferred types too. */
+		ox_diag_init(&d, argv[optind]);
+		if (ox_shape_infer(m, 0, &d) < 0)
+			rc = OX_EXIT_ERROR;
+		ox_diag_print(&d, ox_prog);
+		ox_diag_release(&d);
+	}
 	memset(&s, 0, sizeof s);
 	ox_strmap_init(&s.op_index);
 	ox_arena_init(&s.keys);
@@ -323,6 +369,10 @@ ox_cmd_info(int argc, char **argv)
 				rc = OX_EXIT_ERROR;
 		} else {
 			print_text(argv[optind], m, &s);
+			if (shapes) {
+				printf("values\n");
+				print_shapes(m->graph, 0);
+			}
 		}
 	}
 	free(s.ops);

@@ -40,6 +40,7 @@
 struct ox_node;
 struct ox_diag;
 struct ox_exec;
+struct ox_infer;
 
 /* How Netron-like drawings colour a node. The order is fixed: reports may index
  * arrays by it. */
@@ -185,10 +186,10 @@ ox_op_mask_has(uint64_t mask, int dtype)
 	return dtype >= 0 && dtype < 64 && (mask >> dtype & 1);
 }
 
-/* Hooks. The signatures are provisional until shape.c and exec.c land: both get the
- * node (whose graph, inputs and attributes they read), report through the diag and
- * return 0 or a negative OX_E* code. */
-typedef int ox_op_infer_fn(struct ox_node *node, struct ox_diag *d);
+/* Hooks. Both get the node (whose graph, inputs and attributes they read) and return
+ * 0 or a negative OX_E* code. The infer hook gets the inference run (shape.h), which
+ * holds the diagnostics, the known values of small tensors and the symbol counter. */
+typedef int ox_op_infer_fn(struct ox_infer *ic, struct ox_node *node);
 typedef int ox_op_kernel_fn(struct ox_exec *ex, struct ox_node *node, struct ox_diag *d);
 
 /* Register fn (NULL to clear) for row s, which must come from this registry. The

@@ -453,9 +453,9 @@ fake_kernel(struct ox_exec *ex, struct ox_node *node, struct ox_diag *d)
 }
 
 static int
-fake_infer(struct ox_node *node, struct ox_diag *d)
+fake_infer(struct ox_infer *ic, struct ox_node *node)
 {
-	(void)node, (void)d;
+	(void)ic, (void)node;
 	return 0;
 }
 
