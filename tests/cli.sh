@@ -32,7 +32,7 @@ expect() {
 # refuse FILE LABEL: every model-reading subcommand refuses FILE cleanly.
 refuse() {
 	f=$1
-	for cmd in info "optimize -o $T/res/out.onnx"; do
+	for cmd in info "info --shapes" "optimize -o $T/res/out.onnx" "infer -o $T/res/out.onnx"; do
 		rm -rf "$T/res"
 		mkdir -p "$T/res"
 		printf keep >"$T/res/keep.onnx"
@@ -65,7 +65,7 @@ expect 0 $OX --version
 expect 0 $OX --help
 expect 2 $OX
 expect 2 $OX frobnicate
-for cmd in info optimize; do
+for cmd in info optimize infer; do
 	expect 0 $OX $cmd --help
 	expect 2 $OX $cmd --no-such-option
 done
@@ -89,6 +89,14 @@ cp "$SRC/examples/tinycnn.onnx" "$T/same.onnx"
 expect 0 $OX optimize "$T/same.onnx" -o "$T/same.onnx"
 if cmp -s "$T/same.onnx" "$T/a.onnx"; then ok; else bad "in-place optimize differs from a fresh one"; fi
 if [ -z "$(ls "$T" | grep tmp-)" ]; then ok; else bad "temporary files left: $(ls "$T")"; fi
+
+# --- infer ---
+expect 0 $OX infer "$SRC/examples/tinybert.onnx" -o "$T/bert.inf.onnx"
+expect 0 $OX info --shapes "$T/bert.inf.onnx"
+# every intermediate value is typed, and the hidden size resolves to 64
+if ! grep -q '  ?$' "$T/out" && grep -q 'last_hidden_state  float\[batch,sequence,64\]' "$T/out"; then ok; else bad "infer left values untyped"; grep -E '  \?$|last_hidden' "$T/out" | head; fi
+expect 0 $OX info --shapes "$SRC/examples/tinycnn.onnx"
+if grep -q '/pool/MaxPool_output_0  float\[batch,16,16,16\]' "$T/out"; then ok; else bad "info --shapes lacks the pooled shape"; fi
 
 # --- external data ---
 mkdir -p "$T/ext"
