@@ -751,6 +751,23 @@ import_node_body(struct ctx *c, Onnx__NodeProto *np, struct ox_node *node)
 	return take_rest(c, &np->base, &node->rest);
 }
 
+/* Nodes into g: first their outputs are named (phase 1, with whatever g defined
+ * before), then inputs and subgraphs are bound (phase 2). */
+static int
+import_nodes(struct ctx *c, Onnx__NodeProto **nodes, size_t n, struct ox_graph *g)
+{
+	size_t first = g->n_nodes;
+	int r;
+
+	for (size_t i = 0; i < n; i++)
+		if ((r = import_node_shell(c, nodes[i], g)) < 0)
+			return r;
+	for (size_t i = 0; i < n; i++)
+		if ((r = import_node_body(c, nodes[i], g->nodes[first + i])) < 0)
+			return r;
+	return 0;
+}
+
 static int
 import_graph(struct ctx *c, Onnx__GraphProto *gp, struct ox_graph *g)
 {
@@ -813,14 +830,8 @@ import_graph(struct ctx *c, Onnx__GraphProto *gp, struct ox_graph *g)
 			return NOMEM(c);
 		*slot = v;
 	}
-	for (size_t i = 0; i < gp->n_node; i++)
-		if ((r = import_node_shell(c, gp->node[i], g)) < 0)
-			return r;
-
-	/* Phase 2: bind node inputs and subgraphs. */
-	for (size_t i = 0; i < gp->n_node; i++)
-		if ((r = import_node_body(c, gp->node[i], g->nodes[i])) < 0)
-			return r;
+	if ((r = import_nodes(c, gp->node, gp->n_node, g)) < 0)
+		return r;
 
 	/* Outputs and value_info name values defined above (or in an outer scope). */
 	for (size_t i = 0; i < gp->n_output; i++) {
@@ -920,12 +931,8 @@ import_function(struct ctx *c, Onnx__FunctionProto *fp, struct ox_function *f)
 		if ((r = define(c, g, fp->input[i], &v)) < 0 || (r = ox_graph_add_input(g, v)) < 0)
 			return r < 0 ? r : NOMEM(c);
 	}
-	for (size_t i = 0; i < fp->n_node; i++)
-		if ((r = import_node_shell(c, fp->node[i], g)) < 0)
-			return r;
-	for (size_t i = 0; i < fp->n_node; i++)
-		if ((r = import_node_body(c, fp->node[i], g->nodes[i])) < 0)
-			return r;
+	if ((r = import_nodes(c, fp->node, fp->n_node, g)) < 0)
+		return r;
 	for (size_t i = 0; i < fp->n_output; i++) {
 		struct ox_value *v = ox_graph_lookup(g, fp->output[i]);
 
