@@ -1,0 +1,86 @@
+/* cmd_targets.c: `onnx-opt targets`: the runtime profiles `audit --target` knows. */
+#include "config.h"
+
+#include <getopt.h>
+#include <string.h>
+
+#include "cli.h"
+#include "targets.h"
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: %s targets [--verbose]\n\n"
+		"List the built-in runtime profiles for '%s audit --target NAME', with the\n"
+		"runtime and version each describes, and where they are read from\n"
+		"($ONNX_OPT_TARGETS overrides the directory).\n\n"
+		"  -v, --verbose   also the source and notes of each profile\n"
+		"  -h, --help      this text\n", ox_prog, ox_prog);
+}
+
+int
+ox_cmd_targets(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	bool verbose = false;
+	struct ox_diag d;
+	char **names;
+	size_t n;
+	int c, status = OX_EXIT_OK;
+
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "vh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'v':
+			verbose = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return OX_EXIT_OK;
+		default:
+			return ox_cli_usage_error("targets", "unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		return ox_cli_usage_error("targets", "unexpected argument '%s'", argv[optind]);
+	ox_diag_init(&d, NULL);
+	if (ox_target_names(&names, &n, &d) < 0) {
+		ox_diag_print(&d, ox_prog);
+		ox_diag_release(&d);
+		return OX_EXIT_ERROR;
+	}
+	printf("%-16s %-22s %-18s %5s  %s\n", "name", "runtime", "version", "ops", "device");
+	for (size_t i = 0; i < n; i++) {
+		struct ox_target *t;
+
+		if (ox_target_open(names[i], &t, &d) < 0) {
+			status = OX_EXIT_ERROR;
+			continue;
+		}
+		printf("%-16s %-22s %-18s %5zu  %s\n", t->name, t->runtime, t->runtime_version,
+		       t->n_ops, t->device ? t->device : "");
+		if (verbose) {
+			if (t->source)
+				printf("    source: %s\n", t->source);
+			for (size_t k = 0; k < t->n_notes; k++)
+				printf("    note: %s\n", t->notes[k]);
+		}
+		ox_target_free(t);
+	}
+	printf("%-16s %-22s %-18s %5s  %s\n", "opset:N", "ONNX", "opset N", "", "plain ONNX "
+	       "at opset N, from the operator registry");
+	printf("\nProfiles from %s. A profile file of your own: --target FILE.json\n"
+	       "(format: docs/target-profile.md). There is no 'onnx-opt' profile yet: the\n"
+	       "executor offers no way to ask which kernels it has.\n", ox_targets_dir());
+	ox_target_names_free(names, n);
+	if (d.n)
+		ox_diag_print(&d, ox_prog);
+	ox_diag_release(&d);
+	return status;
+}
