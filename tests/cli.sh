@@ -32,7 +32,8 @@ expect() {
 # refuse FILE LABEL: every model-reading subcommand refuses FILE cleanly.
 refuse() {
 	f=$1
-	for cmd in info "info --shapes" "optimize -o $T/res/out.onnx" "infer -o $T/res/out.onnx"; do
+	for cmd in info "info --shapes" "optimize -o $T/res/out.onnx" "infer -o $T/res/out.onnx" \
+		"audit --target ort-cpu"; do
 		rm -rf "$T/res"
 		mkdir -p "$T/res"
 		printf keep >"$T/res/keep.onnx"
@@ -65,7 +66,7 @@ expect 0 $OX --version
 expect 0 $OX --help
 expect 2 $OX
 expect 2 $OX frobnicate
-for cmd in info optimize infer; do
+for cmd in info optimize infer audit targets; do
 	expect 0 $OX $cmd --help
 	expect 2 $OX $cmd --no-such-option
 done
@@ -97,6 +98,18 @@ expect 0 $OX info --shapes "$T/bert.inf.onnx"
 if ! grep -q '  ?$' "$T/out" && grep -q 'last_hidden_state  float\[batch,sequence,64\]' "$T/out"; then ok; else bad "infer left values untyped"; grep -E '  \?$|last_hidden' "$T/out" | head; fi
 expect 0 $OX info --shapes "$SRC/examples/tinycnn.onnx"
 if grep -q '/pool/MaxPool_output_0  float\[batch,16,16,16\]' "$T/out"; then ok; else bad "info --shapes lacks the pooled shape"; fi
+
+# --- audit ---
+expect 0 $OX targets
+if grep -q '^tensorrt ' "$T/out" && grep -q '^ort-cpu ' "$T/out"; then ok; else bad "targets lacks profiles"; fi
+expect 0 $OX audit --target ort-cpu "$SRC/examples/tinycnn.onnx"
+# opset 14 ops are not in opset 11: a finding, exit 1, JSON names the op and the fix
+expect 1 $OX audit --target opset:11 --format json "$SRC/examples/tinybert.onnx"
+if grep -q '"unsupported"' "$T/out" && grep -q 'convert' "$T/out"; then ok; else bad "audit JSON lacks verdicts or suggestions"; fi
+expect 0 $OX audit --target opset:11 --fail-on never "$SRC/examples/tinybert.onnx"
+expect 0 $OX audit --format sarif -o "$T/a.sarif" --target ort-cpu "$SRC/examples/tinycnn.onnx"
+if grep -q '"version": "2.1.0"' "$T/a.sarif"; then ok; else bad "SARIF lacks its version"; fi
+expect 2 $OX audit --target no-such-target "$SRC/examples/tinycnn.onnx"
 
 # --- external data ---
 mkdir -p "$T/ext"
