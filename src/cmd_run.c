@@ -1,0 +1,433 @@
+/* cmd_run.c: `onnx-opt run`: execute a model with the built-in CPU executor.
+ *
+ * Inputs come from TensorProto files (-i FILE in the order of the graph's inputs that
+ * have no initializer, or -i NAME=FILE); inputs not given are filled with seeded
+ * random values. Outputs are summarized on stdout and, with -O DIR, written as
+ * DIR/output_K.pb. --benchmark N times N runs after a warm-up and prints one JSON
+ * line. Any error (bad input file, dtype or shape, unsupported op or dtype) exits 2.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <malloc.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "exec.h"
+#include "onnx_io.h"
+#include "ops/kernel.h"
+
+static void
+help(void)
+{
+	printf("Usage: %s run MODEL [options]\n\n"
+	       "Run MODEL with the built-in CPU executor.\n\n"
+	       "Options:\n"
+	       "  -i, --input [NAME=]FILE   a serialized TensorProto for the next input (in the\n"
+	       "                            order of the graph's inputs without initializer),\n"
+	       "                            or for the input NAME; repeatable\n"
+	       "  -O, --output-dir DIR      write each output K to DIR/output_K.pb\n"
+	       "      --seed N              seed for inputs not given (default 0)\n"
+	       "      --shape NAME=AxBxC    dims of input NAME for random data (dynamic dims)\n"
+	       "      --threads N           BLAS threads (default: all cores)\n"
+	       "      --benchmark N         warm up, time N runs, print min/median/max ms as JSON\n"
+	       "  -h, --help                show this help\n\n"
+	       "Exit status: 0 ok, 2 usage, input or run error (the message names the node).\n",
+	       ox_prog);
+}
+
+/* xorshift64* seeded through splitmix64 (a zero state would stay zero): small, and
+ * the same on every machine. */
+static uint64_t
+seed_state(uint64_t seed)
+{
+	uint64_t z = seed + 0x9e3779b97f4a7c15ull;
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	z ^= z >> 31;
+	return z ? z : 1;
+}
+
+static uint64_t
+next_rand(uint64_t *s)
+{
+	*s ^= *s >> 12;
+	*s ^= *s << 25;
+	*s ^= *s >> 27;
+	return *s * 2685821657736338717ull;
+}
+
+struct shape_opt {
+	const char *name;
+	int ndim;
+	int64_t dims[OX_MAX_RANK];
+};
+
+static bool
+parse_shape(char *s, struct shape_opt *o)
+{
+	char *eq = strchr(s, '='), *p, *end;
+
+	if (!eq || eq == s)
+		return false;
+	*eq = 0;
+	o->name = s;
+	o->ndim = 0;
+	p = eq + 1;
+	if (!*p)
+		return true; /* a scalar */
+	for (;;) {
+		long long v;
+
+		if (o->ndim >= OX_MAX_RANK)
+			return false;
+		errno = 0;
+		v = strtoll(p, &end, 10);
+		if (end == p || v < 0 || errno)
+			return false;
+		o->dims[o->ndim++] = v;
+		if (!*end)
+			return true;
+		if (*end != 'x' && *end != 'X' && *end != ',')
+			return false;
+		p = end + 1;
+	}
+}
+
+static struct ox_tensor *
+random_input(const struct ox_value *v, const struct shape_opt *shapes, size_t nshapes, uint64_t *seed,
+	     struct ox_diag *d)
+{
+	const struct ox_type *t = v->type;
+	int64_t dims[OX_MAX_RANK];
+	int ndim = 0, dtype;
+	struct ox_tensor *x;
+
+	if (!t || t->kind != OX_TYPE_TENSOR || !t->has_elem) {
+		ox_diag_error(d, OX_EUSAGE, "input '%s' has no tensor type: give it with -i", v->name);
+		return NULL;
+	}
+	dtype = t->elem;
+	for (size_t i = 0; i < nshapes; i++)
+		if (!strcmp(shapes[i].name, v->name)) {
+			ndim = shapes[i].ndim;
+			memcpy(dims, shapes[i].dims, sizeof dims);
+			goto have_shape;
+		}
+	if (t->rank < 0) {
+		ox_diag_error(d, OX_EUSAGE, "input '%s' has no shape: give --shape %s=...", v->name, v->name);
+		return NULL;
+	}
+	ndim = t->rank;
+	for (int i = 0; i < ndim; i++) {
+		if (t->dims[i].kind != OX_DIM_VALUE) {
+			ox_diag_error(d, OX_EUSAGE, "input '%s' dimension %d is dynamic: give --shape %s=...",
+				      v->name, i, v->name);
+			return NULL;
+		}
+		dims[i] = t->dims[i].value;
+	}
+have_shape:
+	if (dtype == OX_STRING || !ox_dtype_bits(dtype) || ox_dtype_bits(dtype) % 8) {
+		ox_diag_error(d, OX_EUNSUPPORTED, "cannot make random %s data for input '%s'",
+			      ox_dtype_name(dtype), v->name);
+		return NULL;
+	}
+	if (!(x = ox_xtensor_new(dtype, ndim, dims))) {
+		ox_diag_error(d, OX_ENOMEM, "input '%s' is too large", v->name);
+		return NULL;
+	}
+	for (int64_t i = 0; i < x->nelem; i++) {
+		uint64_t r = next_rand(seed);
+
+		if (ox_dtype_is_float(dtype))
+			ox_set_f64(x, i, (double)(r >> 11) / 9007199254740992.0 * 2.0 - 1.0);
+		else
+			ox_set_f64(x, i, (double)(r % (dtype == OX_BOOL ? 2 : 10)));
+	}
+	return x;
+}
+
+static void
+summarize(const char *name, const struct ox_tensor *t)
+{
+	char buf[256];
+	int n = snprintf(buf, sizeof buf, "%s[", ox_dtype_name(t->dtype));
+
+	for (int i = 0; i < t->ndim && n < (int)sizeof buf; i++)
+		n += snprintf(buf + n, sizeof buf - (size_t)n, "%s%lld", i ? "," : "", (long long)t->dims[i]);
+	if (n < (int)sizeof buf)
+		snprintf(buf + n, sizeof buf - (size_t)n, "]");
+	printf("%s  %s", name, buf);
+	if (t->dtype != OX_STRING && t->nelem > 0 && ox_dtype_bits(t->dtype) % 8 == 0) {
+		double mn = INFINITY, mx = -INFINITY, sum = 0;
+
+		for (int64_t i = 0; i < t->nelem; i++) {
+			double v = ox_get_f64(t, i);
+
+			mn = v < mn ? v : mn;
+			mx = v > mx ? v : mx;
+			sum += v;
+		}
+		printf("  min %.6g  max %.6g  mean %.6g", mn, mx, sum / (double)t->nelem);
+		printf("  first");
+		for (int64_t i = 0; i < t->nelem && i < 5; i++)
+			printf(" %.6g", ox_get_f64(t, i));
+	}
+	printf("\n");
+}
+
+static double
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+static int
+cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+int
+ox_cmd_run(int argc, char **argv)
+{
+	enum { OPT_SEED = 256, OPT_SHAPE, OPT_THREADS, OPT_BENCH };
+	static const struct option opts[] = {
+		{ "input", required_argument, NULL, 'i' },
+		{ "output-dir", required_argument, NULL, 'O' },
+		{ "seed", required_argument, NULL, OPT_SEED },
+		{ "shape", required_argument, NULL, OPT_SHAPE },
+		{ "threads", required_argument, NULL, OPT_THREADS },
+		{ "benchmark", required_argument, NULL, OPT_BENCH },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	char **inputs = calloc((size_t)argc + 1, sizeof *inputs);
+	struct shape_opt *shapes = calloc((size_t)argc + 1, sizeof *shapes);
+	size_t ninputs = 0, nshapes = 0, nfeed = 0, nout = 0;
+	const char *outdir = NULL, *path;
+	uint64_t seed = 0;
+	long threads = sysconf(_SC_NPROCESSORS_ONLN), bench = 0;
+	struct ox_model *m = NULL;
+	struct ox_tensor **feed = NULL, **out = NULL;
+	bool *owned = NULL;
+	struct ox_arena arena;
+	struct ox_diag d;
+	int c, rc = OX_EXIT_ERROR;
+	char *end;
+
+	ox_arena_init(&arena);
+	ox_diag_init(&d, NULL);
+	if (!inputs || !shapes) {
+		free(inputs);
+		free(shapes);
+		return OX_EXIT_ERROR;
+	}
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "i:O:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'i': inputs[ninputs++] = optarg; break;
+		case 'O': outdir = optarg; break;
+		case OPT_SEED:
+			seed = strtoull(optarg, &end, 10);
+			if (*end || !*optarg) {
+				rc = ox_cli_usage_error("run", "bad seed '%s'", optarg);
+				goto done;
+			}
+			break;
+		case OPT_SHAPE:
+			if (!parse_shape(optarg, &shapes[nshapes++])) {
+				rc = ox_cli_usage_error("run", "bad --shape (want NAME=1x3x224x224)");
+				goto done;
+			}
+			break;
+		case OPT_THREADS:
+			threads = strtol(optarg, &end, 10);
+			if (*end || threads < 1 || threads > 1024) {
+				rc = ox_cli_usage_error("run", "bad thread count '%s'", optarg);
+				goto done;
+			}
+			break;
+		case OPT_BENCH:
+			bench = strtol(optarg, &end, 10);
+			if (*end || bench < 1 || bench > 1000000) {
+				rc = ox_cli_usage_error("run", "bad run count '%s'", optarg);
+				goto done;
+			}
+			break;
+		case 'h':
+			help();
+			rc = OX_EXIT_OK;
+			goto done;
+		default:
+			rc = ox_cli_usage_error("run", "bad option");
+			goto done;
+		}
+	}
+	if (optind != argc - 1) {
+		rc = ox_cli_usage_error("run", "expected one MODEL");
+		goto done;
+	}
+	path = argv[optind];
+	if (!(m = ox_cli_load(path)))
+		goto done;
+	d.file = path;
+	if (!m->graph) {
+		ox_diag_error(&d, OX_EINVAL, "the model has no graph");
+		goto done;
+	}
+	ox_exec_set_threads((int)threads);
+	/* Activations are freed and reallocated at every node: keep freed blocks in the
+	 * heap instead of returning them to the kernel, or every run pays page faults
+	 * on fresh mappings. The process is ours, so the setting is too. */
+	mallopt(M_MMAP_THRESHOLD, 512 << 20);
+	mallopt(M_TRIM_THRESHOLD, 1024 << 20);
+	nfeed = ox_exec_n_feeds(m->graph);
+	nout = m->graph->n_outputs;
+	feed = calloc(nfeed + 1, sizeof *feed);
+	owned = calloc(nfeed + 1, sizeof *owned);
+	out = calloc(nout + 1, sizeof *out);
+	if (!feed || !owned || !out) {
+		ox_diag_error(&d, OX_ENOMEM, "out of memory");
+		goto done;
+	}
+	{
+		size_t next = 0;
+
+		for (size_t i = 0; i < ninputs; i++) {
+			char *eq = strchr(inputs[i], '=');
+			size_t slot = nfeed;
+
+			if (eq) {
+				size_t k = 0;
+
+				*eq = 0;
+				for (size_t j = 0; j < m->graph->n_inputs; j++) {
+					if (m->graph->inputs[j]->init)
+						continue;
+					if (!strcmp(m->graph->inputs[j]->name, inputs[i]))
+						slot = k;
+					k++;
+				}
+				if (slot == nfeed) {
+					rc = ox_cli_usage_error("run", "the graph has no input '%s'", inputs[i]);
+					goto done;
+				}
+				inputs[i] = eq + 1;
+			} else {
+				while (next < nfeed && feed[next])
+					next++;
+				slot = next;
+				if (slot == nfeed) {
+					rc = ox_cli_usage_error("run", "more -i files than graph inputs (%zu)", nfeed);
+					goto done;
+				}
+			}
+			if (feed[slot]) {
+				rc = ox_cli_usage_error("run", "input %zu is given twice", slot);
+				goto done;
+			}
+			if (ox_tensor_load(inputs[i], &arena, &feed[slot], &d) < 0)
+				goto done;
+		}
+	}
+	seed = seed_state(seed);
+	{
+		size_t k = 0;
+
+		for (size_t j = 0; j < m->graph->n_inputs; j++) {
+			struct ox_value *v = m->graph->inputs[j];
+
+			if (v->init)
+				continue;
+			if (!feed[k]) {
+				if (!(feed[k] = random_input(v, shapes, nshapes, &seed, &d)))
+					goto done;
+				owned[k] = true;
+			}
+			k++;
+		}
+	}
+	if (ox_exec_run(m, feed, nfeed, out, &d) < 0)
+		goto done;
+	if (bench > 0) {
+		double *ms = calloc((size_t)bench, sizeof *ms);
+
+		if (!ms) {
+			ox_diag_error(&d, OX_ENOMEM, "out of memory");
+			goto done;
+		}
+		for (long r = 0; r < bench; r++) {
+			double t0;
+
+			for (size_t i = 0; i < nout; i++) {
+				ox_xtensor_free(out[i]);
+				out[i] = NULL;
+			}
+			t0 = now_ms();
+			if (ox_exec_run(m, feed, nfeed, out, &d) < 0) {
+				free(ms);
+				goto done;
+			}
+			ms[r] = now_ms() - t0;
+		}
+		qsort(ms, (size_t)bench, sizeof *ms, cmp_double);
+		printf("{\"model\": \"%s\", \"threads\": %ld, \"runs\": %ld, \"min_ms\": %.3f, "
+		       "\"median_ms\": %.3f, \"max_ms\": %.3f}\n", path, threads, bench, ms[0],
+		       bench % 2 ? ms[bench / 2] : (ms[bench / 2 - 1] + ms[bench / 2]) / 2, ms[bench - 1]);
+		free(ms);
+	} else {
+		for (size_t i = 0; i < nout; i++)
+			summarize(m->graph->outputs[i]->name, out[i]);
+	}
+	if (outdir) {
+		if (mkdir(outdir, 0777) < 0 && errno != EEXIST) {
+			ox_diag_error(&d, OX_EIO, "cannot create '%s': %s", outdir, strerror(errno));
+			goto done;
+		}
+		for (size_t i = 0; i < nout; i++) {
+			char *p;
+
+			if (asprintf(&p, "%s/output_%zu.pb", outdir, i) < 0) {
+				ox_diag_error(&d, OX_ENOMEM, "out of memory");
+				goto done;
+			}
+			out[i]->name = m->graph->outputs[i]->name;
+			if (ox_tensor_save(out[i], p, &d) < 0) {
+				free(p);
+				goto done;
+			}
+			free(p);
+		}
+	}
+	rc = OX_EXIT_OK;
+done:
+	ox_diag_print(&d, ox_prog);
+	for (size_t i = 0; out && i < nout; i++)
+		ox_xtensor_free(out[i]);
+	for (size_t i = 0; feed && i < nfeed; i++)
+		if (owned[i])
+			ox_xtensor_free(feed[i]);
+	free(out);
+	free(feed);
+	free(owned);
+	ox_diag_release(&d);
+	ox_model_free(m);
+	ox_arena_release(&arena);
+	free(inputs);
+	free(shapes);
+	return rc;
+}

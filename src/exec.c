@@ -1,0 +1,530 @@
+/* exec.c: the executor core. See exec.h.
+ *
+ * A frame holds the tensor of every value of one running graph, indexed by value id;
+ * a subgraph's frame points at its parent's, which is how bodies of If/Loop/Scan read
+ * outer-scope values. Before a graph runs, each value gets the position of the last
+ * node that reads it (a read from inside a subgraph counts at the node owning that
+ * subgraph), so the buffer is freed as soon as that node is done.
+ */
+#include "config.h"
+
+#include "exec.h"
+
+#include <cblas.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ops/kernel.h"
+
+/* Elements start on a cache line, so SIMD loads in kernels and OpenBLAS are aligned. */
+#define XALIGN 64
+
+static size_t
+xheader(int ndim)
+{
+	size_t n = sizeof(struct ox_tensor) + (size_t)(ndim + 1) * sizeof(int64_t);
+
+	return (n + XALIGN - 1) / XALIGN * XALIGN;
+}
+
+/* zero: clear the elements too (the header is always cleared). */
+static struct ox_tensor *
+xtensor_new(int dtype, int ndim, const int64_t *dims, bool zero)
+{
+	int64_t n = ox_shape_numel(ndim, dims);
+	size_t head, body;
+	struct ox_tensor *t;
+	char *p;
+
+	if (n < 0 || ndim < 0 || ndim > OX_MAX_RANK)
+		return NULL;
+	head = xheader(ndim);
+	if (dtype == OX_STRING) {
+		if ((uint64_t)n > (SIZE_MAX - head) / sizeof(struct ox_bytes))
+			return NULL;
+		body = (size_t)n * sizeof(struct ox_bytes);
+	} else if (!ox_dtype_nbytes(dtype, n, &body) || body > SIZE_MAX - head) {
+		return NULL;
+	}
+	if (posix_memalign((void **)&p, XALIGN, head + body + 1) != 0)
+		return NULL;
+	/* Strings always start empty: their elements are pointers the free walks. */
+	memset(p, 0, zero || dtype == OX_STRING ? head + body : head);
+	t = (struct ox_tensor *)p;
+	t->dtype = dtype;
+	t->has_dtype = true;
+	t->ndim = ndim;
+	t->dims = (int64_t *)(p + sizeof *t);
+	if (ndim)
+		memcpy(t->dims, dims, (size_t)ndim * sizeof *dims);
+	t->nelem = n;
+	if (dtype == OX_STRING) {
+		t->strings = (struct ox_bytes *)(p + head);
+		t->store = OX_STORE_FIELD;
+	} else {
+		t->data = p + head;
+		t->nbytes = body;
+		t->store = OX_STORE_RAW;
+	}
+	return t;
+}
+
+struct ox_tensor *
+ox_xtensor_new(int dtype, int ndim, const int64_t *dims)
+{
+	return xtensor_new(dtype, ndim, dims, true);
+}
+
+struct ox_tensor *
+ox_xtensor_new_raw(int dtype, int ndim, const int64_t *dims)
+{
+	return xtensor_new(dtype, ndim, dims, false);
+}
+
+int
+ox_xtensor_set_string(struct ox_tensor *t, int64_t i, const void *data, size_t len)
+{
+	uint8_t *copy = malloc(len + 1);
+
+	if (!copy)
+		return OX_ENOMEM;
+	if (len)
+		memcpy(copy, data, len);
+	copy[len] = 0;
+	free((void *)t->strings[i].data);
+	t->strings[i].data = copy;
+	t->strings[i].len = len;
+	return 0;
+}
+
+struct ox_tensor *
+ox_xseq_new(int elem_dtype, int64_t cap)
+{
+	struct ox_tensor *t;
+	size_t head = xheader(0);
+
+	if (cap < 0 || (uint64_t)cap > (SIZE_MAX - head) / sizeof(struct ox_tensor *) - 1)
+		return NULL;
+	t = calloc(1, head + ((size_t)cap + 1) * sizeof(struct ox_tensor *));
+	if (!t)
+		return NULL;
+	t->dtype = OX_XSEQ;
+	t->has_dtype = true;
+	t->dims = (int64_t *)((char *)t + sizeof *t);
+	t->location = elem_dtype;
+	t->data = (char *)t + head;
+	return t;
+}
+
+struct ox_tensor *
+ox_xtensor_copy(const struct ox_tensor *src)
+{
+	struct ox_tensor *t;
+
+	if (src->dtype == OX_XSEQ) {
+		if (!(t = ox_xseq_new(src->location, src->nelem)))
+			return NULL;
+		for (int64_t i = 0; i < src->nelem; i++) {
+			if (!(((struct ox_tensor **)t->data)[i] = ox_xtensor_copy(ox_xseq_at(src, i)))) {
+				ox_xtensor_free(t);
+				return NULL;
+			}
+			t->nelem++;
+		}
+		return t;
+	}
+	t = ox_xtensor_new(src->dtype, src->ndim, src->dims);
+	if (!t)
+		return NULL;
+	if (src->dtype == OX_STRING) {
+		for (int64_t i = 0; i < src->nelem; i++)
+			if (ox_xtensor_set_string(t, i, src->strings[i].data, src->strings[i].len) < 0) {
+				ox_xtensor_free(t);
+				return NULL;
+			}
+	} else if (t->nbytes) {
+		if (!src->data || src->nbytes < t->nbytes) {
+			ox_xtensor_free(t);
+			return NULL;
+		}
+		memcpy(t->data, src->data, t->nbytes);
+	}
+	return t;
+}
+
+void
+ox_xtensor_free(struct ox_tensor *t)
+{
+	if (!t)
+		return;
+	if (t->dtype == OX_XSEQ)
+		for (int64_t i = 0; i < t->nelem; i++)
+			ox_xtensor_free(ox_xseq_at(t, i));
+	if (t->dtype == OX_STRING)
+		for (int64_t i = 0; i < t->nelem; i++)
+			free((void *)t->strings[i].data);
+	free(t);
+}
+
+void
+ox_exec_set_threads(int n)
+{
+	if (n > 0)
+		openblas_set_num_threads(n);
+}
+
+/* --- the kernel table --- */
+
+static const struct {
+	const char *domain, *op;
+	ox_kernel_fn *fn;
+} kernels[] = {
+#define KERNEL(domain, op, fn) { domain, op, fn },
+#include "ops/kernels.def"
+#undef KERNEL
+};
+
+ox_kernel_fn *
+ox_kernel_find(const char *domain, const char *op_type)
+{
+	bool onnx = ox_domain_is_onnx(domain);
+
+	for (size_t i = 0; i < sizeof kernels / sizeof kernels[0]; i++) {
+		if (strcmp(kernels[i].op, op_type) != 0)
+			continue;
+		if (onnx ? ox_domain_is_onnx(kernels[i].domain) : strcmp(kernels[i].domain, domain) == 0)
+			return kernels[i].fn;
+	}
+	return NULL;
+}
+
+/* --- frames --- */
+
+struct ox_frame {
+	struct ox_frame *parent;
+	struct ox_graph *g;
+	struct ox_model *m;
+	struct ox_diag *d;
+	struct ox_tensor **vals;    /* by value id */
+	bool *owned;                /* vals[i] is a heap tensor of this frame */
+	int depth;
+};
+
+/* The tensor bound to v in f or an enclosing frame; initializers are used in place. */
+static const struct ox_tensor *
+lookup(const struct ox_frame *f, const struct ox_value *v)
+{
+	for (; f; f = f->parent) {
+		if (f->g != v->graph)
+			continue;
+		if (f->vals[v->id])
+			return f->vals[v->id];
+		return v->init;
+	}
+	return NULL;
+}
+
+/* The node of g that is node itself or holds it in a nested subgraph. */
+static struct ox_node *
+ancestor_in(const struct ox_graph *g, struct ox_node *node)
+{
+	while (node && node->graph != g)
+		node = node->graph->owner;
+	return node;
+}
+
+static int
+prepare_graph(struct ox_graph *g, struct ox_diag *d)
+{
+	bool ok = true;
+
+	for (size_t i = 0; i < g->n_nodes; i++)
+		if (g->nodes[i]->dead || g->nodes[i]->id != (int)i)
+			ok = false;
+	if (ok && ox_graph_is_sorted(g))
+		return 0;
+	ox_graph_compact(g);
+	return ox_graph_toposort(g, d);
+}
+
+static void
+release_frame(struct ox_frame *f)
+{
+	for (size_t i = 0; i < f->g->n_values; i++)
+		if (f->owned[i])
+			ox_xtensor_free(f->vals[i]);
+	free(f->vals);
+	free(f->owned);
+}
+
+static int
+run_node(struct ox_frame *f, struct ox_node *node)
+{
+	const struct ox_tensor *ins_small[16], **ins = ins_small;
+	struct ox_tensor *outs_small[16], **outs = outs_small;
+	struct ox_diag *d = f->d;
+	struct ox_kctx k;
+	ox_kernel_fn *fn;
+	int r = 0;
+
+	d->node = node->name;
+	d->op = node->op_type;
+	fn = ox_kernel_find(node->domain, node->op_type);
+	if (!fn)
+		return ox_diag_error(d, OX_EUNSUPPORTED, "no kernel for %s%s%s", node->domain && *node->domain ?
+				     node->domain : "", node->domain && *node->domain ? "." : "", node->op_type);
+	if (node->n_in > 16 && !(ins = calloc((size_t)node->n_in, sizeof *ins)))
+		return ox_diag_error(d, OX_ENOMEM, "out of memory");
+	if (node->n_out > 16 && !(outs = calloc((size_t)node->n_out, sizeof *outs))) {
+		if (ins != ins_small)
+			free(ins);
+		return ox_diag_error(d, OX_ENOMEM, "out of memory");
+	}
+	memset(outs, 0, sizeof *outs * (size_t)(node->n_out > 16 ? node->n_out : 16));
+	for (int i = 0; i < node->n_in; i++) {
+		ins[i] = NULL;
+		if (!node->in[i])
+			continue;
+		ins[i] = lookup(f, node->in[i]);
+		if (!ins[i]) {
+			r = ox_diag_error(d, OX_EINVAL, "input '%s' has no value", node->in[i]->name);
+			goto out;
+		}
+		if (ins[i]->dtype != OX_STRING && ins[i]->nbytes && !ins[i]->data) {
+			r = ox_diag_error(d, OX_EINVAL, "input '%s' has no data", node->in[i]->name);
+			goto out;
+		}
+	}
+	memset(&k, 0, sizeof k);
+	k.node = node;
+	k.opset = ox_model_opset(f->m, node->domain);
+	k.in = ins;
+	k.n_in = node->n_in;
+	k.out = outs;
+	k.n_out = node->n_out;
+	k.d = d;
+	k.frame = f;
+	r = fn(&k);
+	if (r >= 0) {
+		for (int i = 0; i < node->n_out; i++) {
+			if (node->out[i] && !outs[i]) {
+				r = ox_diag_error(d, OX_EUNSUPPORTED, "the kernel made no output %d", i);
+				break;
+			}
+		}
+	}
+	for (int i = 0; i < node->n_out; i++) {
+		if (r >= 0 && node->out[i]) {
+			f->vals[node->out[i]->id] = outs[i];
+			f->owned[node->out[i]->id] = true;
+		} else {
+			ox_xtensor_free(outs[i]);
+		}
+	}
+out:
+	d->node = NULL;
+	d->op = NULL;
+	if (ins != ins_small)
+		free(ins);
+	if (outs != outs_small)
+		free(outs);
+	return r < 0 ? r : 0;
+}
+
+/* Run f->g whose inputs are bound already; fill outputs (heap tensors, caller owns). */
+static int
+run_frame(struct ox_frame *f, struct ox_tensor **outputs)
+{
+	struct ox_graph *g = f->g;
+	size_t nv = g->n_values, nn = g->n_nodes;
+	int *last = NULL, *next = NULL, *head = NULL;
+	int r = 0;
+
+	for (size_t i = 0; i < g->n_outputs; i++)
+		outputs[i] = NULL;
+
+	if (f->depth > OX_MAX_GRAPH_DEPTH)
+		return ox_diag_error(f->d, OX_ELIMIT, "subgraphs nested deeper than %d", OX_MAX_GRAPH_DEPTH);
+	if ((r = prepare_graph(g, f->d)) < 0)
+		return r;
+	last = malloc((nv + 1) * sizeof *last);
+	next = malloc((nv + 1) * sizeof *next);
+	head = malloc((nn + 1) * sizeof *head);
+	if (!last || !next || !head) {
+		r = ox_diag_error(f->d, OX_ENOMEM, "out of memory");
+		goto done;
+	}
+	for (size_t i = 0; i < nn; i++)
+		head[i] = -1;
+	for (size_t i = 0; i < nv; i++) {
+		struct ox_value *v = g->values[i];
+
+		last[i] = -1;
+		if (v->dead || !v->producer || ox_value_is_graph_output(v))
+			continue;
+		last[i] = v->producer->id;
+		for (size_t u = 0; u < v->n_uses; u++) {
+			struct ox_node *a = ancestor_in(g, v->uses[u].node);
+
+			if (a && !a->dead && a->id > last[i])
+				last[i] = a->id;
+		}
+		next[i] = head[last[i]];
+		head[last[i]] = (int)i;
+	}
+	for (size_t i = 0; i < nn; i++) {
+		if ((r = run_node(f, g->nodes[i])) < 0)
+			goto done;
+		for (int v = head[i]; v >= 0; v = next[v]) {
+			if (f->owned[v])
+				ox_xtensor_free(f->vals[v]);
+			f->vals[v] = NULL;
+			f->owned[v] = false;
+		}
+	}
+	for (size_t i = 0; i < g->n_outputs; i++) {
+		struct ox_value *v = g->outputs[i];
+		const struct ox_tensor *t = lookup(f, v);
+
+		if (!t) {
+			r = ox_diag_error(f->d, OX_EINVAL, "graph output '%s' has no value", v->name);
+			goto done;
+		}
+		if (v->graph == g && f->owned[v->id]) {
+			/* A value listed twice as output is handed out once and copied after. */
+			outputs[i] = f->vals[v->id];
+			f->owned[v->id] = false;
+		} else {
+			outputs[i] = ox_xtensor_copy(t);
+		}
+		if (!outputs[i]) {
+			r = ox_diag_error(f->d, OX_ENOMEM, "out of memory");
+			goto done;
+		}
+	}
+done:
+	if (r < 0) {
+		/* Outputs handed out are no longer owned by the frame. */
+		for (size_t i = 0; i < g->n_outputs; i++) {
+			ox_xtensor_free(outputs[i]);
+			outputs[i] = NULL;
+		}
+	}
+	free(last);
+	free(next);
+	free(head);
+	return r;
+}
+
+static int
+frame_init(struct ox_frame *f, struct ox_frame *parent, struct ox_model *m, struct ox_graph *g,
+	   struct ox_diag *d)
+{
+	memset(f, 0, sizeof *f);
+	f->parent = parent;
+	f->g = g;
+	f->m = m;
+	f->d = d;
+	f->depth = parent ? parent->depth + 1 : 0;
+	f->vals = calloc(g->n_values + 1, sizeof *f->vals);
+	f->owned = calloc(g->n_values + 1, sizeof *f->owned);
+	if (!f->vals || !f->owned) {
+		free(f->vals);
+		free(f->owned);
+		return ox_diag_error(d, OX_ENOMEM, "out of memory");
+	}
+	return 0;
+}
+
+size_t
+ox_exec_n_feeds(const struct ox_graph *g)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < g->n_inputs; i++)
+		if (!g->inputs[i]->init)
+			n++;
+	return n;
+}
+
+static int
+check_input(struct ox_diag *d, const struct ox_value *v, const struct ox_tensor *t)
+{
+	const struct ox_type *ty = v->type;
+
+	if (!ty || ty->kind != OX_TYPE_TENSOR)
+		return 0;
+	if (ty->has_elem && ty->elem != t->dtype)
+		return ox_diag_error(d, OX_EINVAL, "input '%s' must be %s, got %s", v->name,
+				     ox_dtype_name(ty->elem), ox_dtype_name(t->dtype));
+	if (ty->rank < 0)
+		return 0;
+	if (ty->rank != t->ndim)
+		return ox_diag_error(d, OX_EINVAL, "input '%s' must have rank %d, got %d", v->name,
+				     ty->rank, t->ndim);
+	for (int i = 0; i < t->ndim; i++)
+		if (ty->dims[i].kind == OX_DIM_VALUE && ty->dims[i].value != t->dims[i])
+			return ox_diag_error(d, OX_EINVAL, "input '%s' dimension %d must be %lld, got %lld",
+					     v->name, i, (long long)ty->dims[i].value, (long long)t->dims[i]);
+	return 0;
+}
+
+int
+ox_exec_run(struct ox_model *m, struct ox_tensor *const *inputs, size_t n_inputs,
+	    struct ox_tensor **outputs, struct ox_diag *d)
+{
+	struct ox_graph *g = m->graph;
+	struct ox_frame f;
+	size_t k = 0;
+	int r;
+
+	if (!g)
+		return ox_diag_error(d, OX_EINVAL, "the model has no graph");
+	for (size_t i = 0; i < g->n_outputs; i++)
+		outputs[i] = NULL;
+	if (n_inputs != ox_exec_n_feeds(g))
+		return ox_diag_error(d, OX_EUSAGE, "the graph takes %zu inputs, %zu given",
+				     ox_exec_n_feeds(g), n_inputs);
+	if ((r = frame_init(&f, NULL, m, g, d)) < 0)
+		return r;
+	for (size_t i = 0; i < g->n_inputs; i++) {
+		struct ox_value *v = g->inputs[i];
+		struct ox_tensor *t;
+
+		if (v->init)
+			continue;
+		t = inputs[k++];
+		if (!t) {
+			r = ox_diag_error(d, OX_EUSAGE, "input '%s' is not given", v->name);
+			goto done;
+		}
+		if ((r = check_input(d, v, t)) < 0)
+			goto done;
+		f.vals[v->id] = t;
+	}
+	r = run_frame(&f, outputs);
+done:
+	release_frame(&f);
+	return r;
+}
+
+int
+ox_kexec_subgraph(struct ox_kctx *k, struct ox_graph *g, const struct ox_tensor *const *inputs,
+		  int n_inputs, struct ox_tensor **outputs)
+{
+	struct ox_frame f;
+	const char *node = k->d->node, *op = k->d->op;
+	int r;
+
+	if ((size_t)n_inputs != g->n_inputs)
+		return ox_kerr(k, OX_EINVAL, "the subgraph takes %zu inputs, %d given", g->n_inputs, n_inputs);
+	if ((r = frame_init(&f, k->frame, k->frame->m, g, k->d)) < 0)
+		return r;
+	for (int i = 0; i < n_inputs; i++)
+		f.vals[g->inputs[i]->id] = (struct ox_tensor *)inputs[i];
+	r = run_frame(&f, outputs);
+	release_frame(&f);
+	k->d->node = node;
+	k->d->op = op;
+	return r;
+}

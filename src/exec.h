@@ -1,0 +1,72 @@
+/* exec.h: the built-in CPU executor.
+ *
+ * ox_exec_run() evaluates a graph on given inputs: nodes run in topological order,
+ * each through the kernel that src/ops/kernels.def names for its (domain, op_type);
+ * every intermediate buffer is freed right after its last use. The executor never
+ * writes to the model: initializers and caller inputs are read in place.
+ *
+ * Tensors the executor makes ("heap tensors") are one malloc'ed block each (header,
+ * dims and elements; a string tensor's bytes are separate blocks it owns), released
+ * with ox_xtensor_free(). The outputs of a run are heap tensors the caller owns.
+ *
+ * Every failure (no kernel, a dtype or attribute a kernel does not handle, shapes that
+ * do not fit at run time, memory) is a negative OX_E* code with a diagnostic naming
+ * the node, its op and, where it matters, the dtype. Nothing aborts on bad input.
+ */
+#ifndef OX_EXEC_H
+#define OX_EXEC_H
+
+#include <stddef.h>
+
+#include "diag.h"
+#include "graph.h"
+#include "tensor.h"
+
+/* Sequence values (SequenceConstruct, SplitToSequence, Loop scan state, ...) travel
+ * as heap tensors of this pseudo dtype: nelem elements, data an array of nelem heap
+ * tensors the sequence owns, location the element dtype. Never written to a file. */
+#define OX_XSEQ 0x10000
+
+/* An empty sequence of elem_dtype with room for cap elements, or NULL. */
+struct ox_tensor *ox_xseq_new(int elem_dtype, int64_t cap);
+
+/* The i-th element of a sequence. */
+static inline struct ox_tensor *
+ox_xseq_at(const struct ox_tensor *seq, int64_t i)
+{
+	return ((struct ox_tensor **)seq->data)[i];
+}
+
+/* A heap tensor of dtype and shape with zeroed elements (empty strings), or NULL when
+ * the size overflows or memory runs out. */
+struct ox_tensor *ox_xtensor_new(int dtype, int ndim, const int64_t *dims);
+
+/* The same with the elements left uninitialised, for kernels that write them all
+ * (numeric types; string tensors are always cleared). */
+struct ox_tensor *ox_xtensor_new_raw(int dtype, int ndim, const int64_t *dims);
+
+/* A heap copy of any tensor (arena or heap), or NULL. */
+struct ox_tensor *ox_xtensor_copy(const struct ox_tensor *t);
+
+/* Copy len bytes into string element i of heap tensor t (replacing what was there).
+ * 0 or OX_ENOMEM. */
+int ox_xtensor_set_string(struct ox_tensor *t, int64_t i, const void *data, size_t len);
+
+/* Release a heap tensor. NULL is fine; arena tensors must never be passed. */
+void ox_xtensor_free(struct ox_tensor *t);
+
+/* Set OpenBLAS's thread count; n <= 0 leaves it as it is. */
+void ox_exec_set_threads(int n);
+
+/* The number of g's inputs that are fed (those without an initializer), in order. */
+size_t ox_exec_n_feeds(const struct ox_graph *g);
+
+/* Run the main graph of m. inputs[i] feeds the i-th input of g that has no
+ * initializer (see ox_exec_n_feeds); n_inputs must equal that count, and an entry may
+ * be NULL only for an input that an initializer backs. outputs receives
+ * m->graph->n_outputs heap tensors that the caller frees with ox_xtensor_free(). The
+ * graph's node order may be changed to a topological one. 0 or OX_E*. */
+int ox_exec_run(struct ox_model *m, struct ox_tensor *const *inputs, size_t n_inputs,
+		struct ox_tensor **outputs, struct ox_diag *d);
+
+#endif

@@ -1,0 +1,421 @@
+/* ops/conv.c: Conv and ConvTranspose over any number of spatial dims, and the
+ * window geometry (pads, strides, dilations, auto_pad, ceil_mode) that pooling shares.
+ *
+ * Conv lowers each group to one cblas_sgemm over an im2col matrix; a 1x1 kernel with
+ * unit strides and no padding multiplies the input directly. ConvTranspose is the
+ * transpose: one sgemm into a column matrix, then col2im adds it into the output.
+ */
+#include "config.h"
+
+#include <cblas.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ops/kernel.h"
+
+int
+ox_kwindow(struct ox_kctx *k, struct ox_window *w, const struct ox_tensor *x, const int64_t *kshape,
+	   bool transpose)
+{
+	const int64_t *a;
+	int64_t n;
+	char buf[16];
+	const char *ap = ox_kattr_s(k, "auto_pad", "NOTSET", buf, sizeof buf);
+
+	if (x->ndim < 3 || x->ndim - 2 > OX_WIN_MAX)
+		return ox_kerr(k, OX_EUNSUPPORTED, "input rank %d (needs 3 to %d)", x->ndim, OX_WIN_MAX + 2);
+	w->nsp = x->ndim - 2;
+	for (int i = 0; i < w->nsp; i++) {
+		w->in[i] = x->dims[i + 2];
+		w->kernel[i] = kshape ? kshape[i] : 0;
+		w->stride[i] = 1;
+		w->dil[i] = 1;
+		w->pad0[i] = w->pad1[i] = 0;
+	}
+	if ((n = ox_kattr_ints(k, "kernel_shape", &a)) >= 0) {
+		if (n != w->nsp)
+			return ox_kerr(k, OX_EINVAL, "kernel_shape has %lld entries for %d spatial dims",
+				       (long long)n, w->nsp);
+		memcpy(w->kernel, a, (size_t)n * sizeof *a);
+	}
+	if ((n = ox_kattr_ints(k, "strides", &a)) >= 0) {
+		if (n != w->nsp)
+			return ox_kerr(k, OX_EINVAL, "strides has the wrong length");
+		memcpy(w->stride, a, (size_t)n * sizeof *a);
+	}
+	if ((n = ox_kattr_ints(k, "dilations", &a)) >= 0) {
+		if (n != w->nsp)
+			return ox_kerr(k, OX_EINVAL, "dilations has the wrong length");
+		memcpy(w->dil, a, (size_t)n * sizeof *a);
+	}
+	if ((n = ox_kattr_ints(k, "pads", &a)) >= 0) {
+		if (n != 2 * w->nsp)
+			return ox_kerr(k, OX_EINVAL, "pads has the wrong length");
+		memcpy(w->pad0, a, (size_t)w->nsp * sizeof *a);
+		memcpy(w->pad1, a + w->nsp, (size_t)w->nsp * sizeof *a);
+	}
+	for (int i = 0; i < w->nsp; i++)
+		if (w->kernel[i] <= 0 || w->stride[i] <= 0 || w->dil[i] <= 0 || w->pad0[i] < 0 || w->pad1[i] < 0)
+			return ox_kerr(k, OX_EINVAL, "kernel, strides, dilations must be positive, pads not negative");
+	w->ceil = ox_kattr_i(k, "ceil_mode", 0) != 0;
+	for (int i = 0; i < w->nsp; i++) {
+		int64_t ext = (w->kernel[i] - 1) * w->dil[i] + 1;
+
+		if (transpose) {
+			w->out[i] = 0; /* the caller computes it */
+			continue;
+		}
+		if (!strcmp(ap, "SAME_UPPER") || !strcmp(ap, "SAME_LOWER")) {
+			int64_t o = (w->in[i] + w->stride[i] - 1) / w->stride[i];
+			int64_t total = (o - 1) * w->stride[i] + ext - w->in[i];
+
+			total = total < 0 ? 0 : total;
+			w->pad0[i] = !strcmp(ap, "SAME_UPPER") ? total / 2 : total - total / 2;
+			w->pad1[i] = total - w->pad0[i];
+			w->out[i] = o;
+			continue;
+		}
+		if (!strcmp(ap, "VALID"))
+			w->pad0[i] = w->pad1[i] = 0;
+		{
+			int64_t span = w->in[i] + w->pad0[i] + w->pad1[i] - ext;
+
+			if (span < 0)
+				return ox_kerr(k, OX_EINVAL, "the window is larger than the padded input");
+			w->out[i] = (w->ceil ? span + w->stride[i] - 1 : span) / w->stride[i] + 1;
+			/* The last window must start inside the input or its left padding. */
+			if (w->ceil && (w->out[i] - 1) * w->stride[i] >= w->in[i] + w->pad0[i])
+				w->out[i]--;
+		}
+	}
+	w->auto_pad = ap == buf ? (!strcmp(buf, "SAME_UPPER") ? 1 : !strcmp(buf, "SAME_LOWER") ? 2 : !strcmp(buf, "VALID") ? 3 : 0) : 0;
+	return 0;
+}
+
+/* col[(c * K + kpos) * O + opos] for one image and one group's channels. */
+static void
+im2col(const float *x, int64_t channels, const struct ox_window *w, float *col)
+{
+	int64_t kprod = 1, oprod = 1, iprod = 1;
+	int nsp = w->nsp;
+
+	for (int i = 0; i < nsp; i++) {
+		kprod *= w->kernel[i];
+		oprod *= w->out[i];
+		iprod *= w->in[i];
+	}
+	for (int64_t c = 0; c < channels; c++) {
+		const float *xc = x + c * iprod;
+
+		for (int64_t kp = 0; kp < kprod; kp++) {
+			int64_t kidx[OX_WIN_MAX], oidx[OX_WIN_MAX] = { 0 }, rem = kp;
+			float *dst = col + (c * kprod + kp) * oprod;
+			int64_t wo = w->out[nsp - 1], iw = w->in[nsp - 1], st = w->stride[nsp - 1];
+
+			for (int i = nsp - 1; i >= 0; i--) {
+				kidx[i] = rem % w->kernel[i];
+				rem /= w->kernel[i];
+			}
+			for (int64_t row = 0; row < oprod / wo; row++) {
+				int64_t base = 0;
+				bool inside = true;
+
+				for (int i = 0; i < nsp - 1; i++) {
+					int64_t p = oidx[i] * w->stride[i] - w->pad0[i] + kidx[i] * w->dil[i];
+
+					if (p < 0 || p >= w->in[i])
+						inside = false;
+					base = base * w->in[i] + p;
+				}
+				if (!inside) {
+					memset(dst + row * wo, 0, (size_t)wo * sizeof *dst);
+				} else {
+					const float *src = xc + base * iw;
+					int64_t off = kidx[nsp - 1] * w->dil[nsp - 1] - w->pad0[nsp - 1];
+					float *d = dst + row * wo;
+
+					for (int64_t j = 0; j < wo; j++) {
+						int64_t p = j * st + off;
+
+						d[j] = p >= 0 && p < iw ? src[p] : 0.0f;
+					}
+				}
+				for (int i = nsp - 2; i >= 0; i--) {
+					if (++oidx[i] < w->out[i])
+						break;
+					oidx[i] = 0;
+				}
+			}
+		}
+	}
+}
+
+/* Depthwise 2-D (one filter per channel): im2col would copy each input kh*kw
+ * times for a one-row sgemm, so accumulate directly, one kernel tap at a time over
+ * the range of outputs where that tap stays inside the input. */
+static void
+depthwise2d(const struct ox_tensor *x, const struct ox_tensor *wt, const struct ox_tensor *b,
+	    const struct ox_window *w, struct ox_tensor *o)
+{
+	int64_t c = x->dims[1], ih = w->in[0], iw = w->in[1], oh = w->out[0], ow = w->out[1];
+	int64_t kh = w->kernel[0], kw = w->kernel[1], sh = w->stride[0], sw = w->stride[1];
+	int64_t dh = w->dil[0], dw = w->dil[1], ph = w->pad0[0], pw = w->pad0[1];
+
+	for (int64_t n = 0; n < x->dims[0]; n++)
+		for (int64_t ch = 0; ch < c; ch++) {
+			const float *xp = (const float *)x->data + (n * c + ch) * ih * iw;
+			const float *wp = (const float *)wt->data + ch * kh * kw;
+			float *op = (float *)o->data + (n * c + ch) * oh * ow;
+			float bv = b ? ((const float *)b->data)[ch] : 0.0f;
+
+			for (int64_t i = 0; i < oh * ow; i++)
+				op[i] = bv;
+			for (int64_t a = 0; a < kh; a++)
+				for (int64_t q = 0; q < kw; q++) {
+					float wv = wp[a * kw + q];
+					int64_t offx = q * dw - pw, lo = 0, hi = ow;
+
+					/* outputs whose column iw = ow*sw + offx lies in [0, iw) */
+					while (lo < ow && lo * sw + offx < 0)
+						lo++;
+					while (hi > lo && (hi - 1) * sw + offx >= iw)
+						hi--;
+					for (int64_t r = 0; r < oh; r++) {
+						int64_t y = r * sh - ph + a * dh;
+						const float *row;
+						float *orow = op + r * ow;
+
+						if (y < 0 || y >= ih)
+							continue;
+						row = xp + y * iw + offx;
+						if (sw == 1)
+							for (int64_t j = lo; j < hi; j++)
+								orow[j] += wv * row[j];
+						else
+							for (int64_t j = lo; j < hi; j++)
+								orow[j] += wv * row[j * sw];
+					}
+				}
+		}
+}
+
+static int
+conv_float(struct ox_kctx *k)
+{
+	const struct ox_tensor *x = ox_kin(k, 0), *wt = ox_kin(k, 1), *b = ox_kin(k, 2);
+	int64_t group = ox_kattr_i(k, "group", 1), dims[OX_MAX_RANK], kprod = 1, oprod = 1, iprod = 1;
+	int64_t cin, cout, cg, mg;
+	struct ox_window w;
+	struct ox_tensor *o;
+	float *col = NULL;
+	bool direct;
+	int r;
+
+	if (wt->ndim != x->ndim)
+		return ox_kerr(k, OX_EINVAL, "W has rank %d, X has rank %d", wt->ndim, x->ndim);
+	if ((r = ox_kwindow(k, &w, x, wt->dims + 2, false)) < 0)
+		return r;
+	cin = x->dims[1];
+	cout = wt->dims[0];
+	if (group <= 0 || cin % group || cout % group || wt->dims[1] != cin / group)
+		return ox_kerr(k, OX_EINVAL, "channels (%lld in, %lld out, W has %lld) do not fit group %lld",
+			       (long long)cin, (long long)cout, (long long)wt->dims[1], (long long)group);
+	for (int i = 0; i < w.nsp; i++)
+		if (wt->dims[i + 2] != w.kernel[i])
+			return ox_kerr(k, OX_EINVAL, "kernel_shape does not match W");
+	if (b && (b->nelem != cout || b->dtype != OX_FLOAT))
+		return ox_kerr(k, OX_EINVAL, "B must have %lld float elements", (long long)cout);
+	cg = cin / group;
+	mg = cout / group;
+	dims[0] = x->dims[0];
+	dims[1] = cout;
+	for (int i = 0; i < w.nsp; i++) {
+		dims[i + 2] = w.out[i];
+		kprod *= w.kernel[i];
+		oprod *= w.out[i];
+		iprod *= w.in[i];
+	}
+	if (cg * kprod > INT_MAX || oprod > INT_MAX || mg > INT_MAX)
+		return ox_kerr(k, OX_ELIMIT, "convolution too large for BLAS");
+	if (!(o = ox_kout_raw(k, 0, OX_FLOAT, x->ndim, dims)))
+		return OX_ENOMEM;
+	if (o->nelem == 0)
+		return 0;
+	if (cg * kprod == 0) {
+		memset(o->data, 0, o->nbytes);
+		return 0;
+	}
+	if (w.nsp == 2 && group == cin && cg == 1 && mg == 1) {
+		depthwise2d(x, wt, b, &w, o);
+		return 0;
+	}
+	direct = kprod == 1;
+	for (int i = 0; i < w.nsp; i++)
+		if (w.stride[i] != 1 || w.pad0[i] || w.pad1[i])
+			direct = false;
+	if (!direct && !(col = malloc((size_t)(cg * kprod * oprod) * sizeof *col)))
+		return ox_kerr(k, OX_ENOMEM, "out of memory for the im2col buffer");
+	for (int64_t n = 0; n < x->dims[0]; n++) {
+		for (int64_t g = 0; g < group; g++) {
+			const float *xg = (const float *)x->data + (n * cin + g * cg) * iprod;
+			const float *wg = (const float *)wt->data + g * mg * cg * kprod;
+			float *og = (float *)o->data + (n * cout + g * mg) * oprod;
+
+			if (!direct)
+				im2col(xg, cg, &w, col);
+			cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)mg, (int)oprod, (int)(cg * kprod),
+				    1.0f, wg, (int)(cg * kprod), direct ? xg : col, (int)oprod, 0.0f, og, (int)oprod);
+		}
+		if (b)
+			for (int64_t c = 0; c < cout; c++) {
+				float *oc = (float *)o->data + (n * cout + c) * oprod, bv = ((const float *)b->data)[c];
+
+				for (int64_t j = 0; j < oprod; j++)
+					oc[j] += bv;
+			}
+	}
+	free(col);
+	return 0;
+}
+
+int
+ox_op_conv(struct ox_kctx *k)
+{
+	const struct ox_tensor *x = ox_kin(k, 0), *wt = ox_kin(k, 1);
+
+	if (!ox_kneed(k, 0) || !ox_kneed(k, 1))
+		return OX_EINVAL;
+	if (x->dtype == OX_FLOAT16 || x->dtype == OX_BFLOAT16)
+		return ox_khalf(k, ox_op_conv);
+	if (x->dtype != OX_FLOAT || wt->dtype != OX_FLOAT)
+		return ox_kdtype(k, x->dtype != OX_FLOAT ? x->dtype : wt->dtype);
+	return conv_float(k);
+}
+
+int
+ox_op_conv_transpose(struct ox_kctx *k)
+{
+	const struct ox_tensor *x = ox_kin(k, 0), *wt = ox_kin(k, 1), *b = ox_kin(k, 2);
+	int64_t group = ox_kattr_i(k, "group", 1), dims[OX_MAX_RANK], kprod = 1, oprod = 1, iprod = 1;
+	int64_t cin, cout, cg, mg, n_os, n_op;
+	const int64_t *os, *op;
+	struct ox_window w;
+	struct ox_tensor *o;
+	float *col;
+	int r;
+
+	if (!ox_kneed(k, 0) || !ox_kneed(k, 1))
+		return OX_EINVAL;
+	if (x->dtype == OX_FLOAT16 || x->dtype == OX_BFLOAT16)
+		return ox_khalf(k, ox_op_conv_transpose);
+	if (x->dtype != OX_FLOAT || wt->dtype != OX_FLOAT)
+		return ox_kdtype(k, x->dtype != OX_FLOAT ? x->dtype : wt->dtype);
+	if (wt->ndim != x->ndim)
+		return ox_kerr(k, OX_EINVAL, "W has rank %d, X has rank %d", wt->ndim, x->ndim);
+	if ((r = ox_kwindow(k, &w, x, wt->dims + 2, true)) < 0)
+		return r;
+	cin = x->dims[1];
+	if (group <= 0 || cin % group || wt->dims[0] != cin)
+		return ox_kerr(k, OX_EINVAL, "channels do not fit W and group");
+	cg = cin / group;
+	mg = wt->dims[1];
+	cout = mg * group;
+	if (b && (b->nelem != cout || b->dtype != OX_FLOAT))
+		return ox_kerr(k, OX_EINVAL, "B must have %lld float elements", (long long)cout);
+	n_os = ox_kattr_ints(k, "output_shape", &os);
+	n_op = ox_kattr_ints(k, "output_padding", &op);
+	if ((n_os >= 0 && n_os != w.nsp && n_os != w.nsp + 2) || (n_op >= 0 && n_op != w.nsp))
+		return ox_kerr(k, OX_EINVAL, "output_shape or output_padding has the wrong length");
+	for (int i = 0; i < w.nsp; i++) {
+		int64_t ext = (w.kernel[i] - 1) * w.dil[i] + 1, opad = n_op >= 0 ? op[i] : 0;
+		int64_t full = w.stride[i] * (w.in[i] - 1) + opad + ext;
+
+		if (n_os >= 0) {
+			int64_t want = os[n_os == w.nsp ? i : i + 2], total = full - want;
+
+			total = total < 0 ? 0 : total;
+			/* SAME_UPPER puts the odd pad at the end, like Conv (ONNX's reference). */
+			if (w.auto_pad == 2) {
+				w.pad0[i] = total - total / 2;
+				w.pad1[i] = total / 2;
+			} else {
+				w.pad0[i] = total / 2;
+				w.pad1[i] = total - total / 2;
+			}
+			w.out[i] = want;
+		} else if (w.auto_pad == 1 || w.auto_pad == 2) {
+			int64_t want = w.in[i] * w.stride[i], total = full - want;
+
+			total = total < 0 ? 0 : total;
+			w.pad0[i] = w.auto_pad == 1 ? total / 2 : total - total / 2;
+			w.pad1[i] = total - w.pad0[i];
+			w.out[i] = want;
+		} else {
+			w.out[i] = full - w.pad0[i] - w.pad1[i];
+		}
+		if (w.out[i] < 0)
+			return ox_kerr(k, OX_EINVAL, "negative output size");
+		dims[i + 2] = w.out[i];
+		kprod *= w.kernel[i];
+		oprod *= w.out[i];
+		iprod *= w.in[i];
+	}
+	dims[0] = x->dims[0];
+	dims[1] = cout;
+	if (mg * kprod > INT_MAX || iprod > INT_MAX || cg > INT_MAX)
+		return ox_kerr(k, OX_ELIMIT, "convolution too large for BLAS");
+	if (!(o = ox_kout(k, 0, OX_FLOAT, x->ndim, dims)))
+		return OX_ENOMEM;
+	if (!(col = malloc((size_t)(mg * kprod * iprod + 1) * sizeof *col)))
+		return ox_kerr(k, OX_ENOMEM, "out of memory for the column buffer");
+	for (int64_t n = 0; n < x->dims[0]; n++) {
+		for (int64_t g = 0; g < group; g++) {
+			const float *xg = (const float *)x->data + (n * cin + g * cg) * iprod;
+			const float *wg = (const float *)wt->data + g * cg * mg * kprod;
+			float *og = (float *)o->data + (n * cout + g * mg) * oprod;
+
+			/* col[mg*K, I] = Wg^T [mg*K, cg] x Xg [cg, I] */
+			cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)(mg * kprod), (int)iprod, (int)cg,
+				    1.0f, wg, (int)(mg * kprod), xg, (int)iprod, 0.0f, col, (int)iprod);
+			for (int64_t m = 0; m < mg; m++)
+				for (int64_t kp = 0; kp < kprod; kp++) {
+					int64_t kidx[OX_WIN_MAX], rem = kp, iidx[OX_WIN_MAX] = { 0 };
+					const float *src = col + (m * kprod + kp) * iprod;
+
+					for (int i = w.nsp - 1; i >= 0; i--) {
+						kidx[i] = rem % w.kernel[i];
+						rem /= w.kernel[i];
+					}
+					for (int64_t ip = 0; ip < iprod; ip++) {
+						int64_t pos = 0;
+						bool inside = true;
+
+						for (int i = 0; i < w.nsp; i++) {
+							int64_t p = iidx[i] * w.stride[i] - w.pad0[i] + kidx[i] * w.dil[i];
+
+							if (p < 0 || p >= w.out[i])
+								inside = false;
+							pos = pos * w.out[i] + p;
+						}
+						if (inside)
+							og[m * oprod + pos] += src[ip];
+						for (int i = w.nsp - 1; i >= 0; i--) {
+							if (++iidx[i] < w.in[i])
+								break;
+							iidx[i] = 0;
+						}
+					}
+				}
+		}
+		if (b)
+			for (int64_t c = 0; c < cout; c++) {
+				float *oc = (float *)o->data + (n * cout + c) * oprod, bv = ((const float *)b->data)[c];
+
+				for (int64_t j = 0; j < oprod; j++)
+					oc[j] += bv;
+			}
+	}
+	free(col);
+	return 0;
+}

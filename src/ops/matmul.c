@@ -1,0 +1,225 @@
+/* ops/matmul.c: MatMul, Gemm, MatMulInteger. Float and double go through
+ * OpenBLAS (cblas_sgemm / cblas_dgemm); integer types use a plain triple loop. */
+#include "config.h"
+
+#include <cblas.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ops/kernel.h"
+
+/* C[m,n] (+)= A[m,k] B[k,n] for one matrix pair of any numeric dtype, via doubles
+ * for the types BLAS does not cover. a_zp/b_zp are subtracted (MatMulInteger). */
+static void
+gemm_generic(const struct ox_tensor *A, int64_t ao, const struct ox_tensor *B, int64_t bo,
+	     struct ox_tensor *C, int64_t co, int64_t m, int64_t n, int64_t kk, int64_t a_zp, int64_t b_zp)
+{
+	if (C->dtype == OX_INT64 || C->dtype == OX_INT32) {
+		for (int64_t i = 0; i < m; i++)
+			for (int64_t j = 0; j < n; j++) {
+				int64_t s = 0;
+
+				for (int64_t p = 0; p < kk; p++)
+					s += (ox_get_i64(A, ao + i * kk + p) - a_zp) * (ox_get_i64(B, bo + p * n + j) - b_zp);
+				if (C->dtype == OX_INT64)
+					((int64_t *)C->data)[co + i * n + j] = s;
+				else
+					((int32_t *)C->data)[co + i * n + j] = (int32_t)s;
+			}
+		return;
+	}
+	for (int64_t i = 0; i < m; i++)
+		for (int64_t j = 0; j < n; j++) {
+			double s = 0;
+
+			for (int64_t p = 0; p < kk; p++)
+				s += ox_get_f64(A, ao + i * kk + p) * ox_get_f64(B, bo + p * n + j);
+			ox_set_f64(C, co + i * n + j, s);
+		}
+}
+
+/* Shared by MatMul and MatMulInteger. */
+static int
+matmul(struct ox_kctx *k, int out_dtype, int64_t a_zp, int64_t b_zp)
+{
+	const struct ox_tensor *a = ox_kin(k, 0), *b = ox_kin(k, 1), *ts[2];
+	struct ox_tensor fa, fb, *o;
+	int64_t adims[OX_MAX_RANK], bdims[OX_MAX_RANK], odims[OX_MAX_RANK], m, n, kk, kb, off[3];
+	struct ox_bcast bc;
+	int an, bn, nd = 0;
+	bool squeeze_m, squeeze_n;
+
+	if (!ox_kneed(k, 0) || !ox_kneed(k, 1))
+		return OX_EINVAL;
+	if (a->ndim < 1 || b->ndim < 1)
+		return ox_kerr(k, OX_EINVAL, "MatMul inputs must have rank >= 1");
+	squeeze_m = a->ndim == 1;
+	squeeze_n = b->ndim == 1;
+	m = squeeze_m ? 1 : a->dims[a->ndim - 2];
+	kk = a->dims[a->ndim - 1];
+	kb = squeeze_n ? b->dims[0] : b->dims[b->ndim - 2];
+	n = squeeze_n ? 1 : b->dims[b->ndim - 1];
+	if (kk != kb)
+		return ox_kerr(k, OX_EINVAL, "inner dimensions differ: %lld and %lld", (long long)kk, (long long)kb);
+	an = a->ndim > 2 ? a->ndim - 2 : 0;
+	bn = b->ndim > 2 ? b->ndim - 2 : 0;
+	memcpy(adims, a->dims, (size_t)an * sizeof *adims);
+	memcpy(bdims, b->dims, (size_t)bn * sizeof *bdims);
+	memset(&fa, 0, sizeof fa);
+	memset(&fb, 0, sizeof fb);
+	fa.ndim = an;
+	fa.dims = adims;
+	fb.ndim = bn;
+	fb.dims = bdims;
+	ts[0] = &fa;
+	ts[1] = &fb;
+	if (ox_bcast_init(k, &bc, 2, ts) < 0)
+		return OX_EINVAL;
+	memcpy(odims, bc.dims, (size_t)bc.ndim * sizeof *odims);
+	nd = bc.ndim;
+	if (!squeeze_m)
+		odims[nd++] = m;
+	if (!squeeze_n)
+		odims[nd++] = n;
+	if (!(o = ox_kout(k, 0, out_dtype, nd, odims)))
+		return OX_ENOMEM;
+	if (o->nelem == 0)
+		return 0;
+	if (a->dtype != b->dtype && out_dtype != OX_INT32)
+		return ox_kerr(k, OX_EINVAL, "input dtypes differ");
+	/* [..., M, K] x [K, N]: the batch folds into M, one sgemm for all of it. */
+	if (out_dtype == OX_FLOAT && b->ndim <= 2 && !squeeze_m && kk > 0) {
+		int64_t rows = a->nelem / kk;
+
+		if (rows <= INT32_MAX && n <= INT32_MAX && kk <= INT32_MAX) {
+			cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)rows, (int)n, (int)kk, 1.0f,
+				    a->data, (int)kk, b->data, (int)n, 0.0f, o->data, (int)n);
+			return 0;
+		}
+	}
+	if ((m > INT32_MAX || n > INT32_MAX || kk > INT32_MAX) && (out_dtype == OX_FLOAT || out_dtype == OX_DOUBLE))
+		return ox_kerr(k, OX_ELIMIT, "matrix dimensions too large for BLAS");
+	while (ox_bcast_next(&bc, off)) {
+		for (int64_t j = 0; j < bc.inner; j++) {
+			int64_t ao = (off[1] + j * bc.istride[0]) * m * kk;
+			int64_t bo = (off[2] + j * bc.istride[1]) * kk * n;
+			int64_t co = (off[0] + j) * m * n;
+
+			if (kk == 0)
+				continue;
+			if (out_dtype == OX_FLOAT)
+				cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)m, (int)n, (int)kk, 1.0f,
+					    (const float *)a->data + ao, (int)kk, (const float *)b->data + bo, (int)n,
+					    0.0f, (float *)o->data + co, (int)n);
+			else if (out_dtype == OX_DOUBLE)
+				cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)m, (int)n, (int)kk, 1.0,
+					    (const double *)a->data + ao, (int)kk, (const double *)b->data + bo, (int)n,
+					    0.0, (double *)o->data + co, (int)n);
+			else
+				gemm_generic(a, ao, b, bo, o, co, m, n, kk, a_zp, b_zp);
+		}
+	}
+	return 0;
+}
+
+int
+ox_op_matmul(struct ox_kctx *k)
+{
+	const struct ox_tensor *a = ox_kin(k, 0);
+
+	if (!ox_kneed(k, 0))
+		return OX_EINVAL;
+	if (a->dtype == OX_FLOAT16 || a->dtype == OX_BFLOAT16)
+		return ox_khalf(k, ox_op_matmul);
+	switch (a->dtype) {
+	case OX_FLOAT: case OX_DOUBLE: case OX_INT32: case OX_INT64:
+	case OX_UINT32: case OX_UINT64:
+		return matmul(k, a->dtype, 0, 0);
+	default:
+		return ox_kdtype(k, a->dtype);
+	}
+}
+
+int
+ox_op_matmul_integer(struct ox_kctx *k)
+{
+	const struct ox_tensor *azp = ox_kin(k, 2), *bzp = ox_kin(k, 3);
+
+	if ((azp && azp->nelem != 1) || (bzp && bzp->nelem != 1))
+		return ox_kerr(k, OX_EUNSUPPORTED, "per-axis zero points");
+	return matmul(k, OX_INT32, azp ? ox_get_i64(azp, 0) : 0, bzp ? ox_get_i64(bzp, 0) : 0);
+}
+
+int
+ox_op_gemm(struct ox_kctx *k)
+{
+	const struct ox_tensor *a = ox_kin(k, 0), *b = ox_kin(k, 1), *c = ox_kin(k, 2);
+	bool ta = ox_kattr_i(k, "transA", 0), tb = ox_kattr_i(k, "transB", 0);
+	float alpha = ox_kattr_f(k, "alpha", 1.0f), beta = ox_kattr_f(k, "beta", 1.0f);
+	int64_t m, n, kk, kb, dims[2];
+	struct ox_tensor *o;
+
+	if (!ox_kneed(k, 0) || !ox_kneed(k, 1))
+		return OX_EINVAL;
+	if (a->dtype == OX_FLOAT16 || a->dtype == OX_BFLOAT16)
+		return ox_khalf(k, ox_op_gemm);
+	if (a->ndim != 2 || b->ndim != 2)
+		return ox_kerr(k, OX_EINVAL, "A and B must be 2-D");
+	if (a->dtype != b->dtype || (c && c->dtype != a->dtype))
+		return ox_kerr(k, OX_EINVAL, "input dtypes differ");
+	m = ta ? a->dims[1] : a->dims[0];
+	kk = ta ? a->dims[0] : a->dims[1];
+	kb = tb ? b->dims[1] : b->dims[0];
+	n = tb ? b->dims[0] : b->dims[1];
+	if (kk != kb)
+		return ox_kerr(k, OX_EINVAL, "inner dimensions differ: %lld and %lld", (long long)kk, (long long)kb);
+	if (m > INT32_MAX || n > INT32_MAX || kk > INT32_MAX || a->dims[1] > INT32_MAX || b->dims[1] > INT32_MAX)
+		return ox_kerr(k, OX_ELIMIT, "matrix dimensions too large for BLAS");
+	dims[0] = m;
+	dims[1] = n;
+	if (!(o = ox_kout(k, 0, a->dtype, 2, dims)))
+		return OX_ENOMEM;
+	/* C broadcasts unidirectionally to [m, n]. */
+	if (c && beta != 0) {
+		int64_t cm = c->ndim >= 2 ? c->dims[c->ndim - 2] : 1, cn = c->ndim >= 1 ? c->dims[c->ndim - 1] : 1;
+
+		if (c->ndim > 2 || (cm != 1 && cm != m) || (cn != 1 && cn != n))
+			return ox_kerr(k, OX_EINVAL, "C does not broadcast to [%lld, %lld]", (long long)m, (long long)n);
+		for (int64_t i = 0; i < m; i++)
+			for (int64_t j = 0; j < n; j++)
+				ox_set_f64(o, i * n + j, ox_get_f64(c, (cm == 1 ? 0 : i) * cn + (cn == 1 ? 0 : j)));
+	} else {
+		beta = 0;
+	}
+	if (m == 0 || n == 0)
+		return 0;
+	if (kk == 0) {
+		for (int64_t i = 0; i < m * n; i++)
+			ox_set_f64(o, i, beta * ox_get_f64(o, i));
+		return 0;
+	}
+	switch (a->dtype) {
+	case OX_FLOAT:
+		cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans,
+			    (int)m, (int)n, (int)kk, alpha, a->data, (int)a->dims[1], b->data, (int)b->dims[1],
+			    beta, o->data, (int)n);
+		return 0;
+	case OX_DOUBLE:
+		cblas_dgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans,
+			    (int)m, (int)n, (int)kk, alpha, a->data, (int)a->dims[1], b->data, (int)b->dims[1],
+			    beta, o->data, (int)n);
+		return 0;
+	case OX_INT32: case OX_INT64: case OX_UINT32: case OX_UINT64:
+		for (int64_t i = 0; i < m; i++)
+			for (int64_t j = 0; j < n; j++) {
+				int64_t s = 0;
+
+				for (int64_t p = 0; p < kk; p++)
+					s += ox_get_i64(a, ta ? p * m + i : i * kk + p) * ox_get_i64(b, tb ? j * kk + p : p * n + j);
+				ox_set_f64(o, i * n + j, alpha * (double)s + beta * ox_get_f64(o, i * n + j));
+			}
+		return 0;
+	default:
+		return ox_kdtype(k, a->dtype);
+	}
+}
