@@ -31,7 +31,7 @@ struct ox_infer {
 
 static const struct ox_shape_rule *const rule_tables[] = {
 	ox_shape_rules_elementwise, ox_shape_rules_nn, ox_shape_rules_reduce,
-	ox_shape_rules_tensor, ox_shape_rules_control,
+	ox_shape_rules_tensor, ox_shape_rules_control, ox_shape_rules_ml,
 };
 
 void

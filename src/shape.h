@@ -82,6 +82,7 @@ extern const struct ox_shape_rule ox_shape_rules_nn[];
 extern const struct ox_shape_rule ox_shape_rules_reduce[];
 extern const struct ox_shape_rule ox_shape_rules_tensor[];
 extern const struct ox_shape_rule ox_shape_rules_control[];
+extern const struct ox_shape_rule ox_shape_rules_ml[];
 
 /* The arena types go to, the registry row of the current node and its opset. */
 struct ox_arena *ox_infer_arena(struct ox_infer *ic);

@@ -170,6 +170,61 @@ loop(struct ox_infer *ic, struct ox_node *node)
 	return 0;
 }
 
+/* Put d in front of t's dims: a batch or an iteration axis. */
+static int
+set_prefixed(struct ox_infer *ic, struct ox_node *node, int k, const struct ox_type *t,
+	     const struct ox_dim *pre, int npre)
+{
+	struct ox_dim dims[OX_MAX_RANK];
+
+	if (t->rank < 0 || t->rank + npre > OX_MAX_RANK)
+		return ox_infer_set(ic, node, k, t->has_elem ? t->elem : 0, -1, NULL);
+	memcpy(dims, pre, (size_t)npre * sizeof *dims);
+	memcpy(dims + npre, t->dims, (size_t)t->rank * sizeof *dims);
+	return ox_infer_set(ic, node, k, t->has_elem ? t->elem : 0, t->rank + npre, dims);
+}
+
+/* Scan-8: input 0 is the optional sequence_lens; every other input and output has
+ * a leading batch axis, and the scanned ones iterate over axis 1. The body sees
+ * neither axis. */
+static int
+scan8(struct ox_infer *ic, struct ox_node *node, struct ox_graph *body, int64_t m)
+{
+	int n_state, r;
+	struct ox_dim pre[2] = { UNK, UNK };
+
+	if (m < 0 || m > (int64_t)node->n_in - 1)
+		return ox_infer_fail(ic, node, "num_scan_inputs is %lld for %d inputs", (long long)m, node->n_in);
+	n_state = node->n_in - 1 - (int)m;
+	for (int i = 1; i < node->n_in; i++) {
+		const struct ox_type *t = ox_infer_in(node, i);
+		bool scanned = i > n_state;
+		int drop = scanned ? 2 : 1;
+
+		if (!t || t->rank < 0)
+			continue;
+		if (t->rank < drop)
+			return ox_infer_fail(ic, node, "input %d has rank %d, needs at least %d", i, t->rank, drop);
+		if (pre[0].kind == OX_DIM_UNKNOWN)
+			pre[0] = t->dims[0];
+		if (scanned && pre[1].kind == OX_DIM_UNKNOWN)
+			pre[1] = t->dims[1];
+		type_input(body, (size_t)i - 1, tensor_type(ic, t->has_elem ? t->elem : 0, t->rank - drop,
+							     t->dims + drop));
+	}
+	if ((r = ox_infer_graph(ic, body)) < 0)
+		return r;
+	for (int k = 0; k < node->n_out && (size_t)k < body->n_outputs; k++) {
+		const struct ox_type *t = body->outputs[k]->type;
+
+		if (!t || t->kind != OX_TYPE_TENSOR)
+			continue;
+		if ((r = set_prefixed(ic, node, k, t, pre, k < n_state ? 1 : 2)) < 0)
+			return r;
+	}
+	return 0;
+}
+
 static int
 scan(struct ox_infer *ic, struct ox_node *node)
 {
@@ -183,12 +238,11 @@ scan(struct ox_infer *ic, struct ox_node *node)
 
 	if (!body)
 		return 0;
-	/* Scan-8 had a batch axis and sequence_lens first; only the body is inferred. */
 	if (ox_infer_schema(ic)->since_version < 9)
-		return ox_infer_graph(ic, body);
-	n_state = node->n_in - (int)m;
-	if (m < 0 || n_state < 0)
+		return scan8(ic, node, body, m);
+	if (m < 0 || m > node->n_in)
 		return ox_infer_fail(ic, node, "num_scan_inputs is %lld for %d inputs", (long long)m, node->n_in);
+	n_state = node->n_in - (int)m;
 	for (int i = 0; i < n_state; i++)
 		type_input(body, (size_t)i, in_type(node, i));
 	for (int j = 0; j < m; j++) {

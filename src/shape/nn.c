@@ -1,6 +1,6 @@
 /* shape/nn.c: layers: MatMul and Gemm (and their integer/quantized forms), Conv,
- * ConvTranspose, pooling, RoI ops, Resize/Upsample, DepthToSpace, recurrent layers,
- * Einsum. Spatial sizes follow the formulas of the ONNX operator documents. */
+ * ConvTranspose, Col2Im, pooling, RoI ops, Resize/Upsample, DepthToSpace, recurrent
+ * layers, Einsum. Spatial sizes follow the formulas of the ONNX operator documents. */
 #include "config.h"
 
 #include <math.h>
@@ -121,11 +121,17 @@ div_round(int64_t a, int64_t b, bool up)
 }
 
 static bool
-auto_pad_is(const struct ox_node *node, const char *what)
+attr_str_is(const struct ox_node *node, const char *name, const char *what)
 {
-	const struct ox_attr *a = ox_node_attr(node, "auto_pad");
+	const struct ox_attr *a = ox_node_attr(node, name);
 
 	return a && a->s.len == strlen(what) && memcmp(a->s.data, what, a->s.len) == 0;
+}
+
+static bool
+auto_pad_is(const struct ox_node *node, const char *what)
+{
+	return attr_str_is(node, "auto_pad", what);
 }
 
 /* Spatial output sizes of a window op over x (N, C, spatial...): kernel k (nsp
@@ -456,6 +462,22 @@ const_floats(const struct ox_value *v, float *out, int64_t max)
 	return t->nelem;
 }
 
+/* A size computed in floating point, or unknown when it is not a valid dim (a huge
+ * scale must not reach an undefined float-to-integer conversion). */
+static struct ox_dim
+float_dim(double v)
+{
+	if (!(v >= 0 && v < 9.0e18))
+		return UNK;
+	return ox_dim_of((int64_t)v);
+}
+
+/* Resize and Upsample. The output size comes from "sizes" when given (its known
+ * elements may be symbols: PyTorch builds it from Shape of the input), else from
+ * floor(in * scale). Since opset 18, "axes" names the dims that scales or sizes
+ * cover (the others keep their size), and keep_aspect_ratio_policy turns sizes
+ * into one scale for all those axes: the smallest (not_larger) or largest
+ * (not_smaller) of sizes[i] / in[i], with out[i] = round(scale * in[i]). */
 static int
 resize(struct ox_infer *ic, struct ox_node *node)
 {
@@ -463,18 +485,62 @@ resize(struct ox_infer *ic, struct ox_node *node)
 	int elem = ox_infer_in_elem(node, 0), rank;
 	int since = ox_infer_schema(ic)->since_version;
 	float sc[OX_MAX_RANK];
-	int64_t sz[OX_SHAPE_KNOWN_MAX], n;
+	int64_t n;
 	struct ox_dim dims[OX_MAX_RANK];
 	int is = strcmp(node->op_type, "Upsample") == 0 || since < 11 ? 1 : 2;
+	int ax[OX_MAX_RANK], nax;
+	size_t na;
+	const int64_t *axes = ox_infer_attr_ints(node, "axes", &na);
+	const struct ox_known *ks;
+	bool seen[OX_MAX_RANK] = { 0 };
 
 	if (!x || x->rank < 0 || x->rank > OX_MAX_RANK)
 		return ox_infer_set(ic, node, 0, elem, -1, NULL);
 	rank = x->rank;
-	if (is == 2 && node->n_in > 3 && node->in[3] && (n = ox_infer_ints(ic, node, 3, sz)) >= 0 && n > 0) {
-		if (n != rank)
-			return ox_infer_fail(ic, node, "sizes has %lld entries for rank %d", (long long)n, rank);
+	if (axes && is == 2) {
+		if (na > (size_t)rank)
+			return ox_infer_fail(ic, node, "axes has %zu entries for rank %d", na, rank);
+		for (size_t i = 0; i < na; i++) {
+			if (!ox_infer_axis(axes[i], rank, false, &ax[i]) || seen[ax[i]])
+				return ox_infer_fail(ic, node, "axes entry %lld is invalid for rank %d",
+						     (long long)axes[i], rank);
+			seen[ax[i]] = true;
+		}
+		nax = (int)na;
+	} else {
 		for (int i = 0; i < rank; i++)
-			dims[i] = ox_dim_of(sz[i]);
+			ax[i] = i;
+		nax = rank;
+	}
+	memcpy(dims, x->dims, (size_t)rank * sizeof *dims);
+	if (is == 2 && node->n_in > 3 && node->in[3] && (ks = ox_infer_known(ic, node->in[3])) && ks->n > 0) {
+		bool stretch = !attr_str_is(node, "keep_aspect_ratio_policy", "not_larger") &&
+			       !attr_str_is(node, "keep_aspect_ratio_policy", "not_smaller");
+
+		if (ks->n != nax)
+			return ox_infer_fail(ic, node, "sizes has %lld entries for %d axes", (long long)ks->n, nax);
+		if (stretch || since < 18) {
+			for (int i = 0; i < nax; i++)
+				dims[ax[i]] = ks->v[i];
+		} else {
+			bool larger = attr_str_is(node, "keep_aspect_ratio_policy", "not_smaller");
+			float scale = 0;
+
+			for (int i = 0; i < nax; i++) {
+				const struct ox_dim *in = &x->dims[ax[i]];
+				float s;
+
+				if (in->kind != OX_DIM_VALUE || ks->v[i].kind != OX_DIM_VALUE || in->value <= 0) {
+					scale = -1;
+					break;
+				}
+				s = (float)ks->v[i].value / (float)in->value;
+				if (i == 0 || (larger ? s > scale : s < scale))
+					scale = s;
+			}
+			for (int i = 0; i < nax; i++)
+				dims[ax[i]] = scale < 0 ? UNK : float_dim(roundf(scale * (float)x->dims[ax[i]].value));
+		}
 		return ox_infer_set(ic, node, 0, elem, rank, dims);
 	}
 	n = -1;
@@ -488,20 +554,24 @@ resize(struct ox_infer *ic, struct ox_node *node)
 			n = (int64_t)a->n_floats;
 		}
 	}
-	if (n != rank) {
-		for (int i = 0; i < rank; i++)
-			dims[i] = UNK;
+	if (n != nax) {
+		if (n >= 0 && (n > 0 || !(is == 2 && node->n_in > 3 && node->in[3])))
+			return ox_infer_fail(ic, node, "scales has %lld entries for %d axes", (long long)n, nax);
+		for (int i = 0; i < nax; i++)
+			dims[ax[i]] = UNK;
 		return ox_infer_set(ic, node, 0, elem, rank, dims);
 	}
-	for (int i = 0; i < rank; i++) {
-		const struct ox_dim *d = &x->dims[i];
+	for (int i = 0; i < nax; i++) {
+		const struct ox_dim *d = &x->dims[ax[i]];
 
+		if (sc[i] <= 0)
+			return ox_infer_fail(ic, node, "scale %g is not positive", (double)sc[i]);
 		if (d->kind == OX_DIM_VALUE)
-			dims[i] = ox_dim_of((int64_t)floorf((float)d->value * sc[i]));
+			dims[ax[i]] = float_dim(floorf((float)d->value * sc[i]));
 		else if (sc[i] == 1.0f)
-			dims[i] = *d;
+			dims[ax[i]] = *d;
 		else
-			dims[i] = UNK;
+			dims[ax[i]] = UNK;
 	}
 	return ox_infer_set(ic, node, 0, elem, rank, dims);
 }
@@ -554,6 +624,75 @@ grid_sample(struct ox_infer *ic, struct ox_node *node)
 	for (int i = 2; i < rank; i++)
 		dims[i] = g && g->rank == rank ? g->dims[i - 1] : UNK;
 	return ox_infer_set(ic, node, 0, ox_infer_in_elem(node, 0), rank, dims);
+}
+
+/* Col2Im: input [N, C * prod(block_shape), L] -> [N, C, image_shape...], where L
+ * must be the number of block positions: the product over spatial dims of
+ * floor((image + pad_begin + pad_end - dilation * (block - 1) - 1) / stride) + 1. */
+static int
+col2im(struct ox_infer *ic, struct ox_node *node)
+{
+	const struct ox_type *x = ox_infer_in(node, 0), *it = ox_infer_in(node, 1);
+	int elem = ox_infer_in_elem(node, 0);
+	int64_t img[OX_SHAPE_KNOWN_MAX], blk[OX_SHAPE_KNOWN_MAX], ni, nb, nsp = -1, prod = 1, blocks = 1;
+	size_t n_s, n_p, n_d;
+	const int64_t *s = ox_infer_attr_ints(node, "strides", &n_s);
+	const int64_t *p = ox_infer_attr_ints(node, "pads", &n_p);
+	const int64_t *d = ox_infer_attr_ints(node, "dilations", &n_d);
+	struct ox_dim dims[OX_MAX_RANK];
+
+	ni = ox_infer_ints(ic, node, 1, img);
+	nb = ox_infer_ints(ic, node, 2, blk);
+	if (ni >= 0)
+		nsp = ni;
+	else if (nb >= 0)
+		nsp = nb;
+	else if (it && it->rank == 1 && it->dims[0].kind == OX_DIM_VALUE)
+		nsp = it->dims[0].value;
+	if (x && x->rank >= 0 && x->rank != 3)
+		return ox_infer_fail(ic, node, "input has rank %d, not 3", x->rank);
+	if (nsp < 0 || nsp + 2 > OX_MAX_RANK)
+		return ox_infer_set(ic, node, 0, elem, -1, NULL);
+	if ((ni >= 0 && nb >= 0 && ni != nb) || (s && n_s != (size_t)nsp) || (p && n_p != 2 * (size_t)nsp) ||
+	    (d && n_d != (size_t)nsp))
+		return ox_infer_fail(ic, node, "image_shape, block_shape, strides, pads and dilations differ in length");
+	dims[0] = x && x->rank == 3 ? x->dims[0] : UNK;
+	dims[1] = UNK;
+	for (int64_t i = 0; i < nsp; i++) {
+		dims[2 + i] = ni >= 0 ? ox_dim_of(img[i]) : UNK;
+		if (nb >= 0 && (blk[i] <= 0 || __builtin_mul_overflow(prod, blk[i], &prod)))
+			return ox_infer_fail(ic, node, "block_shape entry %lld is invalid", (long long)blk[i]);
+		if (ni >= 0 && nb >= 0 && blocks >= 0) {
+			int64_t st = s ? s[i] : 1, dl = d ? d[i] : 1, span, reach;
+
+			/* span = image + pads - dilation * (block - 1) - 1 */
+			if (st <= 0 || dl <= 0 || img[i] < 0 ||
+			    __builtin_add_overflow(img[i], p ? p[i] : 0, &span) ||
+			    __builtin_add_overflow(span, p ? p[i + nsp] : 0, &span) ||
+			    __builtin_mul_overflow(dl, blk[i] - 1, &reach) ||
+			    __builtin_sub_overflow(span, reach + 1, &span) || span < 0)
+				return ox_infer_fail(ic, node, "blocks do not fit the image in spatial dim %lld",
+						     (long long)i);
+			if (__builtin_mul_overflow(blocks, span / st + 1, &blocks))
+				blocks = -1;
+		}
+	}
+	if (nb >= 0 && x && x->rank == 3) {
+		const struct ox_dim *cb = &x->dims[1], *l = &x->dims[2];
+
+		if (cb->kind == OX_DIM_VALUE) {
+			if (cb->value % prod)
+				return ox_infer_fail(ic, node, "dim 1 (%lld) is not a multiple of the block size %lld",
+						     (long long)cb->value, (long long)prod);
+			dims[1] = ox_dim_of(cb->value / prod);
+		} else if (prod == 1) {
+			dims[1] = *cb;
+		}
+		if (ni >= 0 && blocks >= 0 && l->kind == OX_DIM_VALUE && l->value != blocks)
+			return ox_infer_fail(ic, node, "input has %lld blocks, the image holds %lld",
+					     (long long)l->value, (long long)blocks);
+	}
+	return ox_infer_set(ic, node, 0, elem, (int)nsp + 2, dims);
 }
 
 /* Einsum: letters of each operand map to dims; "..." broadcasts. */
@@ -685,6 +824,6 @@ const struct ox_shape_rule ox_shape_rules_nn[] = {
 	{ NULL, "DepthToSpace", depth_space }, { NULL, "SpaceToDepth", depth_space },
 	{ NULL, "Resize", resize }, { NULL, "Upsample", resize },
 	{ NULL, "RNN", rnn }, { NULL, "GRU", rnn }, { NULL, "LSTM", rnn },
-	{ NULL, "GridSample", grid_sample }, { NULL, "Einsum", einsum },
+	{ NULL, "GridSample", grid_sample }, { NULL, "Einsum", einsum }, { NULL, "Col2Im", col2im },
 	{ NULL, NULL, NULL },
 };

@@ -9,6 +9,16 @@
 
 #define UNK ((struct ox_dim){ .kind = OX_DIM_UNKNOWN })
 
+/* With keepdims and unknown axes each dim stays or becomes 1: a dim of 1 is
+ * certain, the others are not. */
+static const struct ox_dim *
+ones_kept(const struct ox_type *x, struct ox_dim *dims)
+{
+	for (int i = 0; i < x->rank; i++)
+		dims[i] = x->dims[i].kind == OX_DIM_VALUE && x->dims[i].value == 1 ? x->dims[i] : UNK;
+	return dims;
+}
+
 static int
 reduce(struct ox_infer *ic, struct ox_node *node)
 {
@@ -32,15 +42,22 @@ reduce(struct ox_infer *ic, struct ox_node *node)
 		n = ox_infer_ints(ic, node, 1, axes);
 		if (n < 0) {
 			const struct ox_type *at = ox_infer_in(node, 1);
+			int64_t len = at && at->rank == 1 && at->dims[0].kind == OX_DIM_VALUE ? at->dims[0].value : -1;
 
-			/* Unknown axes: with keepdims only the rank is certain. */
-			if (keep)
-				return ox_infer_set(ic, node, 0, elem, x->rank, (struct ox_dim[OX_MAX_RANK]){ UNK });
-			if (at && at->rank == 1 && at->dims[0].kind == OX_DIM_VALUE &&
-			    at->dims[0].value <= x->rank)
-				return ox_infer_set(ic, node, 0, elem, x->rank - (int)at->dims[0].value,
-						    (struct ox_dim[OX_MAX_RANK]){ UNK });
-			return ox_infer_set(ic, node, 0, elem, -1, NULL);
+			/* Axes known only at run time. An empty list reduces everything
+			 * (or nothing, with noop_with_empty_axes). */
+			if (len == 0 && noop)
+				return ox_infer_set(ic, node, 0, elem, x->rank, x->dims);
+			if (len == 0)
+				n = 0;
+			else if (keep)
+				return ox_infer_set(ic, node, 0, elem, x->rank, ones_kept(x, dims));
+			/* One axis removes one dim; longer lists may repeat an axis, which
+			 * onnx counts once, so the rank is unknown. */
+			else if (len == 1 && x->rank >= 1)
+				return ox_infer_set(ic, node, 0, elem, x->rank - 1, (struct ox_dim[OX_MAX_RANK]){ UNK });
+			else
+				return ox_infer_set(ic, node, 0, elem, -1, NULL);
 		}
 	} else {
 		n = 0;

@@ -2,7 +2,7 @@
  * Transpose, Concat, Split, Slice, Gather*, Tile, Pad, Expand), ops whose output
  * shape is an input's contents (Shape, Size, ConstantOfShape, Range, Constant) and
  * data-dependent ones (NonZero, Compress, Unique, NonMaxSuppression), which get
- * fresh symbols. The ops that carry small integer tensors propagate their known
+ * fresh symbols; also the signal ops (windows, DFT, STFT). The ops that carry small integer tensors propagate their known
  * contents, which is what makes PyTorch's Shape->Gather->Unsqueeze->Concat->Reshape
  * chains end in static shapes. */
 #include "config.h"
@@ -58,6 +58,13 @@ dims_product(const struct ox_dim *d, int a, int b)
 	if (p == 1)
 		return *sym;
 	return UNK;
+}
+
+/* A symbol that inference made up rather than one the file named. */
+static bool
+generated(const struct ox_dim *d)
+{
+	return d->kind == OX_DIM_PARAM && strncmp(d->param, "unk__", 5) == 0;
 }
 
 /* --- constants --- */
@@ -473,7 +480,11 @@ concat(struct ox_infer *ic, struct ox_node *node)
 			if (dims[j].kind == OX_DIM_VALUE && d->kind == OX_DIM_VALUE && dims[j].value != d->value)
 				return ox_infer_fail(ic, node, "inputs differ in dim %d: %lld and %lld", j,
 						     (long long)dims[j].value, (long long)d->value);
-			if (dims[j].kind != OX_DIM_VALUE && d->kind != OX_DIM_UNKNOWN)
+			/* Any input's value or symbol holds for all; a symbol from the file
+			 * says more than one inference made up (unk__N). */
+			if (d->kind == OX_DIM_VALUE || (dims[j].kind != OX_DIM_VALUE && d->kind == OX_DIM_PARAM &&
+							(dims[j].kind == OX_DIM_UNKNOWN || (generated(&dims[j]) &&
+											    !generated(d)))))
 				dims[j] = *d;
 		}
 	}
@@ -1094,6 +1105,121 @@ center_crop_pad(struct ox_infer *ic, struct ox_node *node)
 	return ox_infer_set(ic, node, 0, x->elem, x->rank, dims);
 }
 
+/* DFT: the signal's last dim holds 1 (real) or 2 (complex) components and becomes
+ * 2; the transformed axis gets dft_length points, of which a one-sided transform
+ * keeps floor(n / 2) + 1. DFT-17 takes the axis as an attribute (default 1),
+ * DFT-20 as input 2 (default -2); either counts from the back when negative and
+ * never names the component dim. */
+static int
+dft(struct ox_infer *ic, struct ox_node *node)
+{
+	const struct ox_type *x = ox_infer_in(node, 0);
+	int elem = ox_infer_in_elem(node, 0), axis = -1, r;
+	bool onesided = ox_node_attr_int(node, "onesided", 0) != 0;
+	bool inverse = ox_node_attr_int(node, "inverse", 0) != 0;
+	int64_t a, v[1];
+	struct ox_dim dims[OX_MAX_RANK], len;
+
+	if (onesided && inverse)
+		return ox_infer_fail(ic, node, "onesided and inverse cannot both be set");
+	if (!x || x->rank < 0 || x->rank > OX_MAX_RANK)
+		return ox_infer_set(ic, node, 0, elem, -1, NULL);
+	r = x->rank;
+	if (r < 2)
+		return ox_infer_fail(ic, node, "signal has rank %d, needs a component dim after the axis", r);
+	{
+		const struct ox_dim *c = &x->dims[r - 1];
+
+		if (c->kind == OX_DIM_VALUE && c->value != 1 && c->value != 2)
+			return ox_infer_fail(ic, node, "last dim is %lld, not 1 (real) or 2 (complex)",
+					     (long long)c->value);
+	}
+	if (ox_infer_schema(ic)->since_version < 20)
+		a = ox_node_attr_int(node, "axis", 1);
+	else if (!has_in(node, 2))
+		a = -2;
+	else if (ox_infer_ints(ic, node, 2, v) == 1)
+		a = v[0];
+	else
+		a = INT64_MIN;
+	if (a != INT64_MIN) {
+		if (a < 0)
+			a += r;
+		if (a < 0 || a > r - 2)
+			return ox_infer_fail(ic, node, "axis is out of range for a rank-%d signal", r);
+		axis = (int)a;
+	}
+	memcpy(dims, x->dims, (size_t)r * sizeof *dims);
+	dims[r - 1] = ox_dim_of(2);
+	if (!has_in(node, 1))
+		len = axis >= 0 ? x->dims[axis] : UNK;
+	else if (ox_infer_ints(ic, node, 1, v) == 1)
+		len = ox_dim_of(v[0]);
+	else
+		len = UNK;
+	if (len.kind == OX_DIM_VALUE && len.value <= 0)
+		return ox_infer_fail(ic, node, "dft_length is %lld", (long long)len.value);
+	if (onesided)
+		len = len.kind == OX_DIM_VALUE ? ox_dim_of(len.value / 2 + 1) : UNK;
+	if (axis >= 0) {
+		dims[axis] = len;
+	} else if (onesided || has_in(node, 1)) {
+		/* The axis is only known at run time: any non-component dim may change. */
+		for (int i = 0; i < r - 1; i++)
+			dims[i] = UNK;
+	}
+	return ox_infer_set(ic, node, 0, elem, r, dims);
+}
+
+/* STFT: signal [batch, length, 1 or 2], one frame every frame_step samples, each
+ * frame_length long (input 3, else the window's length): [batch, frames, bins, 2]
+ * with frames = floor((length - frame_length) / frame_step) + 1 and bins =
+ * frame_length, or floor(frame_length / 2) + 1 when onesided (the default). */
+static int
+stft(struct ox_infer *ic, struct ox_node *node)
+{
+	const struct ox_type *x = ox_infer_in(node, 0), *w = ox_infer_in(node, 2);
+	int elem = ox_infer_in_elem(node, 0);
+	bool onesided = ox_node_attr_int(node, "onesided", 1) != 0;
+	int64_t step = -1, flen = -1, v[1];
+	struct ox_dim dims[4] = { UNK, UNK, UNK, ox_dim_of(2) };
+
+	if (x && x->rank >= 0 && x->rank != 3)
+		return ox_infer_fail(ic, node, "signal has rank %d, not 3", x->rank);
+	if (ox_infer_ints(ic, node, 1, v) == 1) {
+		step = v[0];
+		if (step <= 0)
+			return ox_infer_fail(ic, node, "frame_step is %lld", (long long)step);
+	}
+	if (has_in(node, 3)) {
+		if (ox_infer_ints(ic, node, 3, v) == 1)
+			flen = v[0];
+	} else if (w && w->rank == 1 && w->dims[0].kind == OX_DIM_VALUE) {
+		flen = w->dims[0].value;
+	}
+	if (has_in(node, 3) && flen > 0 && w && w->rank == 1 && w->dims[0].kind == OX_DIM_VALUE &&
+	    w->dims[0].value != flen)
+		return ox_infer_fail(ic, node, "window has %lld points for frame_length %lld",
+				     (long long)w->dims[0].value, (long long)flen);
+	if (x && x->rank == 3) {
+		const struct ox_dim *n = &x->dims[1];
+
+		dims[0] = x->dims[0];
+		if (x->dims[2].kind == OX_DIM_VALUE && x->dims[2].value != 1 && x->dims[2].value != 2)
+			return ox_infer_fail(ic, node, "last dim is %lld, not 1 (real) or 2 (complex)",
+					     (long long)x->dims[2].value);
+		if (n->kind == OX_DIM_VALUE && step > 0 && flen > 0) {
+			if (flen > n->value)
+				return ox_infer_fail(ic, node, "frame_length %lld exceeds the signal length %lld",
+						     (long long)flen, (long long)n->value);
+			dims[1] = ox_dim_of((n->value - flen) / step + 1);
+		}
+	}
+	if (flen > 0)
+		dims[2] = ox_dim_of(onesided ? flen / 2 + 1 : flen);
+	return ox_infer_set(ic, node, 0, elem, 4, dims);
+}
+
 const struct ox_shape_rule ox_shape_rules_tensor[] = {
 	{ NULL, "Constant", constant }, { NULL, "Shape", shape_op }, { NULL, "Size", size_op },
 	{ NULL, "Reshape", reshape }, { NULL, "Flatten", flatten },
@@ -1109,5 +1235,6 @@ const struct ox_shape_rule ox_shape_rules_tensor[] = {
 	{ NULL, "Multinomial", multinomial }, { NULL, "Det", det },
 	{ NULL, "HannWindow", window }, { NULL, "HammingWindow", window },
 	{ NULL, "BlackmanWindow", window }, { NULL, "CenterCropPad", center_crop_pad },
+	{ NULL, "DFT", dft }, { NULL, "STFT", stft },
 	{ NULL, NULL, NULL },
 };
