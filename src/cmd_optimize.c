@@ -1,12 +1,15 @@
 /* cmd_optimize.c: `onnx-opt optimize`: load, run passes, save. */
 #include "config.h"
 
+#include <errno.h>
 #include <getopt.h>
+#include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
 #include "onnx_io.h"
+#include "../passes/pass.h"
 
 static void
 help(void)
@@ -16,41 +19,116 @@ help(void)
 	       "OUT is written to a temporary file and renamed, so OUT may be MODEL.\n\n"
 	       "Options:\n"
 	       "  -o, --output FILE                 where to write the model (required)\n"
-	       "  -p, --passes LIST                 'none' writes the model back unchanged\n"
+	       "  -p, --passes LIST                 'a,b,c', 'default' (the default; repeats to a\n"
+	       "                                    fixed point) or 'none' (write back unchanged);\n"
+	       "                                    `%s passes` lists them\n"
+	       "      --skip LIST                   leave these passes out\n"
+	       "      --fixed-point                 repeat the list until nothing changes\n"
+	       "      --max-iterations N            bound on those repetitions (default %d)\n"
+	       "      --fold-size-limit BYTES       largest constant that folding may create when it\n"
+	       "                                    grows the model (default 1M; K, M, G allowed)\n"
+	       "      --report FILE.json            write what each pass did, op counts and sizes\n"
 	       "      --external-data[=FILE]        store large tensors in FILE, beside OUT\n"
 	       "                                    (default FILE: OUT's name + '.data')\n"
 	       "      --external-data-threshold N   smallest tensor, in bytes, to store\n"
 	       "                                    externally (default 1024; K, M, G allowed)\n"
-	       "      --verify                      check the IR's invariants before saving\n"
-	       "  -h, --help                        show this help\n", ox_prog);
+	       "      --verify                      check the IR's invariants before and after\n"
+	       "                                    every pass\n"
+	       "  -h, --help                        show this help\n", ox_prog, ox_prog,
+	       OX_MAX_ITERATIONS_DEFAULT);
+}
+
+static int
+write_report(const char *path, const char *in, const char *out,
+	     const struct ox_pipeline_report *rep, const struct ox_pipeline_opts *po)
+{
+	json_t *root = json_object(), *passes = json_array(), *ops = json_object();
+	int r;
+
+	if (!root || !passes || !ops) {
+		json_decref(root);
+		json_decref(passes);
+		json_decref(ops);
+		return -1;
+	}
+	json_object_set_new(root, "schema_version", json_integer(1));
+	json_object_set_new(root, "input", json_string(in));
+	json_object_set_new(root, "output", json_string(out));
+	json_object_set_new(root, "pipeline", json_string(po->passes ? po->passes : "default"));
+	json_object_set_new(root, "iterations", json_integer(rep->iterations));
+	json_object_set_new(root, "seconds", json_real(rep->seconds));
+	for (size_t i = 0; i < rep->n_passes; i++) {
+		const struct ox_pass_stat *s = &rep->passes[i];
+
+		json_array_append_new(passes, json_pack("{s:s, s:I, s:i, s:f}", "name", s->name,
+							"rewrites", (json_int_t)s->rewrites, "runs",
+							s->runs, "seconds", s->seconds));
+	}
+	json_object_set_new(root, "passes", passes);
+	json_object_set_new(root, "nodes", json_pack("{s:I, s:I}", "before", (json_int_t)rep->nodes_before,
+						     "after", (json_int_t)rep->nodes_after));
+	for (size_t i = 0; i < rep->n_ops; i++)
+		json_object_set_new(ops, rep->ops[i].op, json_pack("{s:I, s:I}", "before",
+			(json_int_t)rep->ops[i].before, "after", (json_int_t)rep->ops[i].after));
+	json_object_set_new(root, "ops", ops);
+	json_object_set_new(root, "size", json_pack("{s:I, s:I}", "before", (json_int_t)rep->size_before,
+						    "after", (json_int_t)rep->size_after));
+	r = json_dump_file(root, path, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	json_decref(root);
+	return r;
 }
 
 int
 ox_cmd_optimize(int argc, char **argv)
 {
-	enum { OPT_EXT = 256, OPT_EXT_THRESHOLD, OPT_VERIFY };
+	enum { OPT_EXT = 256, OPT_EXT_THRESHOLD, OPT_VERIFY, OPT_SKIP, OPT_FIXED, OPT_MAXIT,
+	       OPT_FOLD_LIMIT, OPT_REPORT };
 	static const struct option opts[] = {
 		{ "output", required_argument, NULL, 'o' },
 		{ "passes", required_argument, NULL, 'p' },
+		{ "skip", required_argument, NULL, OPT_SKIP },
+		{ "fixed-point", no_argument, NULL, OPT_FIXED },
+		{ "max-iterations", required_argument, NULL, OPT_MAXIT },
+		{ "fold-size-limit", required_argument, NULL, OPT_FOLD_LIMIT },
+		{ "report", required_argument, NULL, OPT_REPORT },
 		{ "external-data", optional_argument, NULL, OPT_EXT },
 		{ "external-data-threshold", required_argument, NULL, OPT_EXT_THRESHOLD },
 		{ "verify", no_argument, NULL, OPT_VERIFY },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *out = NULL, *passes = "none", *in;
+	const char *out = NULL, *in, *report = NULL;
+	struct ox_pipeline_opts po = { "default", NULL, false, 0, 0, false, false };
+	struct ox_pipeline_report rep;
 	struct ox_save_opts so = { NULL, 1024 };
-	char *ext_default = NULL;
-	bool external = false, verify = false;
+	char *ext_default = NULL, *end;
+	const struct ox_pass_info **list;
+	bool external = false;
 	struct ox_model *m;
 	struct ox_diag d;
+	size_t n;
+	long it;
 	int c, rc = OX_EXIT_OK;
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "o:p:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'o': out = optarg; break;
-		case 'p': passes = optarg; break;
+		case 'p': po.passes = optarg; break;
+		case OPT_SKIP: po.skip = optarg; break;
+		case OPT_FIXED: po.fixed_point = true; break;
+		case OPT_MAXIT:
+			errno = 0;
+			it = strtol(optarg, &end, 10);
+			if (errno || *end || end == optarg || it < 1 || it > 1000000)
+				return ox_cli_usage_error("optimize", "bad iteration count '%s'", optarg);
+			po.max_iterations = (int)it;
+			break;
+		case OPT_FOLD_LIMIT:
+			if (!ox_cli_parse_size(optarg, &po.fold_size_limit))
+				return ox_cli_usage_error("optimize", "bad byte count '%s'", optarg);
+			break;
+		case OPT_REPORT: report = optarg; break;
 		case OPT_EXT:
 			external = true;
 			so.external_file = optarg;
@@ -59,7 +137,7 @@ ox_cmd_optimize(int argc, char **argv)
 			if (!ox_cli_parse_size(optarg, &so.external_threshold))
 				return ox_cli_usage_error("optimize", "bad byte count '%s'", optarg);
 			break;
-		case OPT_VERIFY: verify = true; break;
+		case OPT_VERIFY: po.verify = true; break;
 		case 'h': help(); return OX_EXIT_OK;
 		default: return ox_cli_usage_error("optimize", "bad option");
 		}
@@ -68,8 +146,15 @@ ox_cmd_optimize(int argc, char **argv)
 		return ox_cli_usage_error("optimize", "expected one MODEL");
 	if (!out)
 		return ox_cli_usage_error("optimize", "missing -o OUT");
-	if (strcmp(passes, "none") != 0)
-		return ox_cli_usage_error("optimize", "unknown pass list '%s' (this version knows 'none')", passes);
+	/* Bad pass names are usage errors, found before the model is read. */
+	ox_diag_init(&d, NULL);
+	if (ox_pipeline_parse(po.passes, po.skip, &list, &n, &d) < 0) {
+		ox_diag_print(&d, ox_prog);
+		ox_diag_release(&d);
+		return OX_EXIT_ERROR;
+	}
+	free(list);
+	ox_diag_release(&d);
 	in = argv[optind];
 	if (external && !so.external_file) {
 		const char *base = strrchr(out, '/') ? strrchr(out, '/') + 1 : out;
@@ -83,12 +168,22 @@ ox_cmd_optimize(int argc, char **argv)
 		free(ext_default);
 		return OX_EXIT_ERROR;
 	}
+	po.measure_size = report != NULL;
 	ox_diag_init(&d, in);
-	if (verify && ox_graph_verify(m->graph, &d) < 0) {
+	if (po.verify && ox_graph_verify(m->graph, &d) < 0) {
+		rc = OX_EXIT_ERROR;
+	} else if (ox_pipeline_run(m, &po, report ? &rep : NULL, &d) < 0) {
 		rc = OX_EXIT_ERROR;
 	} else {
+		if (report) {
+			if (write_report(report, in, out, &rep, &po) < 0) {
+				ox_diag_error(&d, OX_EIO, "cannot write the report to '%s'", report);
+				rc = OX_EXIT_ERROR;
+			}
+			ox_pipeline_report_release(&rep);
+		}
 		d.file = out;
-		if (ox_model_save(m, out, external ? &so : NULL, &d) < 0)
+		if (rc == OX_EXIT_OK && ox_model_save(m, out, external ? &so : NULL, &d) < 0)
 			rc = OX_EXIT_ERROR;
 	}
 	ox_diag_print(&d, ox_prog);

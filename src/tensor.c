@@ -117,7 +117,8 @@ ox_tensor_new(struct ox_arena *a, int dtype, int ndim, const int64_t *dims)
 	if (ndim)
 		memcpy(t->dims, dims, (size_t)ndim * sizeof *dims);
 	t->nelem = n;
-	t->store = OX_STORE_RAW;
+	/* Strings have no raw form in ONNX: they go to string_data. */
+	t->store = dtype == OX_STRING ? OX_STORE_FIELD : OX_STORE_RAW;
 	if (dtype == OX_STRING) {
 		t->strings = ox_arena_calloc(a, (size_t)n + 1, sizeof *t->strings);
 		return t->strings ? t : NULL;

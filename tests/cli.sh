@@ -66,7 +66,7 @@ expect 0 $OX --version
 expect 0 $OX --help
 expect 2 $OX
 expect 2 $OX frobnicate
-for cmd in info optimize infer audit targets; do
+for cmd in info optimize infer audit targets passes; do
 	expect 0 $OX $cmd --help
 	expect 2 $OX $cmd --no-such-option
 done
@@ -87,9 +87,19 @@ if grep -q 'subgraphs' "$T/out"; then ok; else bad "info does not count subgraph
 expect 0 $OX optimize "$SRC/examples/tinycnn.onnx" -o "$T/a.onnx" --passes none --verify
 expect 0 $OX info "$T/a.onnx"
 cp "$SRC/examples/tinycnn.onnx" "$T/same.onnx"
-expect 0 $OX optimize "$T/same.onnx" -o "$T/same.onnx"
+expect 0 $OX optimize "$T/same.onnx" -o "$T/same.onnx" --passes none
 if cmp -s "$T/same.onnx" "$T/a.onnx"; then ok; else bad "in-place optimize differs from a fresh one"; fi
 if [ -z "$(ls "$T" | grep tmp-)" ]; then ok; else bad "temporary files left: $(ls "$T")"; fi
+
+# --- passes (default pipeline) ---
+expect 0 $OX passes
+if grep -q 'fuse_bn_into_conv' "$T/out" && grep -q 'fold_constants' "$T/out"; then ok; else bad "passes list lacks passes"; fi
+expect 0 $OX optimize "$SRC/examples/tinycnn.onnx" -o "$T/opt.onnx" --verify --report "$T/report.json"
+$OX info "$T/opt.onnx" >"$T/out"
+# BatchNormalization folds into the Convs and MatMul+Add (if any) into Gemm
+if ! grep -q BatchNormalization "$T/out" && grep -q 'nodes        9' "$T/out"; then ok; else bad "default pipeline did not fuse BN"; cat "$T/out"; fi
+if grep -q '"fuse_bn_into_conv"' "$T/report.json"; then ok; else bad "--report lacks per-pass rows"; fi
+expect 2 $OX optimize "$SRC/examples/tinycnn.onnx" -o "$T/x.onnx" --skip no_such_pass
 
 # --- infer ---
 expect 0 $OX infer "$SRC/examples/tinybert.onnx" -o "$T/bert.inf.onnx"
@@ -121,7 +131,7 @@ $OX info "$T/ext/moved.onnx" | grep parameters >"$T/p2"
 if cmp -s "$T/p1" "$T/p2"; then ok; else bad "moved external model has other parameters"; fi
 expect 0 $OX optimize "$SRC/examples/tinycnn.onnx" -o "$T/ext/big.onnx" --external-data --external-data-threshold 256
 if [ -s "$T/ext/big.onnx.data" ] && [ "$(wc -c <"$T/ext/big.onnx")" -lt 8000 ]; then ok; else bad "--external-data did not move tensors out"; fi
-expect 0 $OX optimize "$SRC/examples/tinycnn.onnx" -o "$T/ext/named.onnx" --external-data=w.bin --external-data-threshold 0
+expect 0 $OX optimize "$SRC/examples/tinycnn.onnx" -o "$T/ext/named.onnx" --passes none --external-data=w.bin --external-data-threshold 0
 if [ -s "$T/ext/w.bin" ]; then ok; else bad "--external-data=FILE did not write FILE"; fi
 $OX info "$SRC/examples/tinycnn.onnx" | grep parameters >"$T/p1"
 $OX info "$T/ext/named.onnx" | grep parameters >"$T/p2"
