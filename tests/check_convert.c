@@ -1,0 +1,396 @@
+/* check_convert.c: opset conversion adapters give the exact structure the ONNX
+ * operator definitions ask for, on small hand-built graphs. */
+#include "config.h"
+
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../src/graph.h"
+#include "../passes/convert/convert.h"
+
+/* A model importing ai.onnx `opset` with one input x of float[dims]. */
+static struct ox_model *
+model(int opset, int elem, int rank, const int64_t *dims, struct ox_value **x)
+{
+	struct ox_model *m = ox_model_new();
+	struct ox_opset *o;
+	struct ox_type *t;
+	struct ox_graph *g;
+
+	ck_assert_ptr_nonnull(m);
+	o = ox_arena_push(&m->arena, &m->opsets, &m->n_opsets, &m->cap_opsets, sizeof *o);
+	o->domain = "";
+	o->has_version = true;
+	o->version = opset;
+	m->has_ir_version = true;
+	m->ir_version = 7;
+	g = m->graph = ox_graph_new(m, NULL);
+	*x = ox_value_new(g, "x");
+	t = ox_arena_alloc(&m->arena, sizeof *t);
+	t->kind = OX_TYPE_TENSOR;
+	t->has_elem = true;
+	t->elem = elem;
+	t->rank = rank;
+	t->dims = ox_arena_calloc(&m->arena, (size_t)rank + 1, sizeof *t->dims);
+	for (int i = 0; i < rank; i++) {
+		t->dims[i].kind = OX_DIM_VALUE;
+		t->dims[i].value = dims[i];
+	}
+	(*x)->type = t;
+	(*x)->has_info = true;
+	ck_assert_int_eq(ox_graph_add_input(g, *x), 0);
+	return m;
+}
+
+static struct ox_node *
+unary(struct ox_model *m, const char *op, struct ox_value *x)
+{
+	struct ox_node *n = ox_node_new(m->graph, op, "", 1, 1);
+
+	ck_assert_ptr_nonnull(n);
+	ck_assert_int_eq(ox_node_set_input(n, 0, x), 0);
+	ck_assert_int_eq(ox_graph_add_output(m->graph, n->out[0]), 0);
+	return n;
+}
+
+static int
+convert(struct ox_model *m, int target)
+{
+	struct ox_convert_opts o = { .target = target };
+	struct ox_convert_report rep = { 0 };
+	struct ox_diag d;
+	int r;
+
+	ox_diag_init(&d, "test");
+	r = ox_convert_model(m, &o, &rep, &d);
+	ck_assert_int_eq(ox_graph_verify(m->graph, &d), 0);
+	ox_diag_release(&d);
+	ox_convert_report_release(&rep);
+	return r;
+}
+
+static const struct ox_node *
+only_node(const struct ox_model *m, const char *op)
+{
+	const struct ox_node *found = NULL;
+
+	for (size_t i = 0; i < m->graph->n_nodes; i++)
+		if (strcmp(m->graph->nodes[i]->op_type, op) == 0) {
+			ck_assert_ptr_null(found);
+			found = m->graph->nodes[i];
+		}
+	ck_assert_ptr_nonnull(found);
+	return found;
+}
+
+static size_t
+count(const struct ox_model *m, const char *op)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < m->graph->n_nodes; i++)
+		n += strcmp(m->graph->nodes[i]->op_type, op) == 0;
+	return n;
+}
+
+START_TEST(test_squeeze_up)
+{
+	int64_t dims[3] = { 1, 3, 1 }, axes[2] = { 0, 2 }, v[4];
+	struct ox_value *x;
+	struct ox_model *m = model(11, OX_FLOAT, 3, dims, &x);
+	struct ox_node *n = unary(m, "Squeeze", x);
+	const struct ox_node *s;
+
+	ck_assert_int_eq(ox_cv_set_ints(n, "axes", axes, 2), 0);
+	ck_assert_int_eq(convert(m, 13), 0);
+	ck_assert_int_eq(ox_model_opset(m, ""), 13);
+	s = only_node(m, "Squeeze");
+	ck_assert_ptr_null(ox_node_attr(s, "axes"));
+	ck_assert_int_eq(s->n_in, 2);
+	ck_assert_ptr_nonnull(s->in[1]->init);
+	ck_assert_int_eq(s->in[1]->init->dtype, OX_INT64);
+	ck_assert_int_eq(s->in[1]->init->ndim, 1);
+	ck_assert_int_eq(ox_cv_const_ints(s->in[1], v, 4), 2);
+	ck_assert(v[0] == 0 && v[1] == 2);
+	ox_model_free(m);
+}
+END_TEST
+
+START_TEST(test_unsqueeze_down)
+{
+	int64_t dims[1] = { 3 }, axes[1] = { 0 };
+	struct ox_value *x;
+	struct ox_model *m = model(13, OX_FLOAT, 1, dims, &x);
+	struct ox_node *n = unary(m, "Unsqueeze", x);
+	struct ox_convert_opts o = { .target = 11 };
+	const struct ox_node *s;
+	const int64_t *a;
+
+	(void)o;
+	ck_assert_int_eq(ox_node_add_input(n, NULL), 0);
+	{
+		struct ox_convert_report rep = { 0 };
+		struct ox_cv cv = { .model = m, .graph = m->graph, .rep = &rep };
+		struct ox_value *c = ox_cv_ints(&cv, axes, 1);
+
+		ck_assert_int_eq(ox_node_set_input(n, 1, c), 0);
+	}
+	ck_assert_int_eq(convert(m, 11), 0);
+	s = only_node(m, "Unsqueeze");
+	ck_assert_int_eq(s->n_in, 1);
+	ck_assert_int_eq(ox_cv_attr_ints(s, "axes", &a), 1);
+	ck_assert_int_eq(a[0], 0);
+	ox_model_free(m);
+}
+END_TEST
+
+START_TEST(test_unsqueeze_down_refused)
+{
+	int64_t dims[1] = { 3 };
+	struct ox_value *x, *ax;
+	struct ox_model *m = model(13, OX_FLOAT, 1, dims, &x);
+	struct ox_node *n = unary(m, "Unsqueeze", x);
+
+	/* axes is a graph input: not a constant, so opset 11 cannot take it. */
+	ax = ox_value_new(m->graph, "axes");
+	ck_assert_int_eq(ox_graph_add_input(m->graph, ax), 0);
+	ck_assert_int_eq(ox_node_add_input(n, ax), 0);
+	ck_assert_int_eq(convert(m, 11), 1);
+	ck_assert_int_eq(only_node(m, "Unsqueeze")->n_in, 2);
+	ox_model_free(m);
+}
+END_TEST
+
+START_TEST(test_reduce_mean_up18)
+{
+	int64_t dims[2] = { 2, 3 }, axes[1] = { 1 }, v[2];
+	struct ox_value *x;
+	struct ox_model *m = model(13, OX_FLOAT, 2, dims, &x);
+	struct ox_node *n = unary(m, "ReduceMean", x);
+	const struct ox_node *s;
+
+	ck_assert_int_eq(ox_cv_set_ints(n, "axes", axes, 1), 0);
+	ck_assert_int_eq(ox_cv_set_int(n, "keepdims", 0), 0);
+	ck_assert_int_eq(convert(m, 18), 0);
+	s = only_node(m, "ReduceMean");
+	ck_assert_ptr_null(ox_node_attr(s, "axes"));
+	ck_assert_int_eq(ox_node_attr_int(s, "keepdims", 1), 0);
+	ck_assert_int_eq(ox_cv_const_ints(s->in[1], v, 2), 1);
+	ck_assert_int_eq(v[0], 1);
+	ox_model_free(m);
+}
+END_TEST
+
+START_TEST(test_clip_up11)
+{
+	int64_t dims[1] = { 4 };
+	double lo, hi;
+	struct ox_value *x;
+	struct ox_model *m = model(6, OX_FLOAT, 1, dims, &x);
+	struct ox_node *n = unary(m, "Clip", x);
+	const struct ox_node *s;
+
+	ck_assert_int_eq(ox_cv_set_float(n, "min", -1.0f), 0);
+	ck_assert_int_eq(ox_cv_set_float(n, "max", 2.0f), 0);
+	ck_assert_int_eq(convert(m, 11), 0);
+	s = only_node(m, "Clip");
+	ck_assert_int_eq(s->n_attrs, 0);
+	ck_assert_int_eq(s->n_in, 3);
+	ck_assert_int_eq(s->in[1]->init->ndim, 0);
+	ck_assert_int_eq(s->in[1]->init->dtype, OX_FLOAT);
+	ck_assert_int_eq(ox_cv_const_doubles(s->in[1], &lo, 1), 1);
+	ck_assert_int_eq(ox_cv_const_doubles(s->in[2], &hi, 1), 1);
+	ck_assert(lo == -1.0 && hi == 2.0);
+	ox_model_free(m);
+}
+END_TEST
+
+START_TEST(test_gelu_down17)
+{
+	int64_t dims[2] = { 2, 3 };
+	struct ox_value *x;
+	struct ox_model *m = model(20, OX_FLOAT, 2, dims, &x);
+	const char *name = unary(m, "Gelu", x)->out[0]->name;
+
+	ck_assert_int_eq(convert(m, 17), 0);
+	ck_assert_int_eq(ox_model_opset(m, ""), 17);
+	ck_assert_uint_eq(count(m, "Gelu"), 0);
+	ck_assert_uint_eq(count(m, "Erf"), 1);
+	ck_assert_uint_eq(count(m, "Div"), 1);
+	ck_assert_uint_eq(count(m, "Add"), 1);
+	ck_assert_uint_eq(count(m, "Mul"), 2);
+	/* The graph output keeps its name. */
+	ck_assert_str_eq(m->graph->outputs[0]->name, name);
+	ck_assert_str_eq(m->graph->outputs[0]->producer->op_type, "Mul");
+	ox_model_free(m);
+}
+END_TEST
+
+START_TEST(test_softmax_up13)
+{
+	int64_t dims[3] = { 2, 3, 4 };
+	struct ox_value *x;
+	struct ox_model *m = model(11, OX_FLOAT, 3, dims, &x);
+
+	/* Axis 1 of a 3-D input: coerce-to-2D semantics need Flatten and Reshape. */
+	unary(m, "Softmax", x);
+	ck_assert_int_eq(convert(m, 13), 0);
+	ck_assert_uint_eq(count(m, "Flatten"), 1);
+	ck_assert_uint_eq(count(m, "Shape"), 1);
+	ck_assert_uint_eq(count(m, "Reshape"), 1);
+	ck_assert_int_eq(ox_node_attr_int(only_node(m, "Flatten"), "axis", -9), 1);
+	ck_assert_str_eq(m->graph->outputs[0]->producer->op_type, "Reshape");
+	ox_model_free(m);
+}
+END_TEST
+
+START_TEST(test_softmax_up13_last_axis)
+{
+	int64_t dims[2] = { 2, 3 };
+	struct ox_value *x;
+	struct ox_model *m = model(11, OX_FLOAT, 2, dims, &x);
+
+	unary(m, "Softmax", x);
+	ck_assert_int_eq(convert(m, 13), 0);
+	ck_assert_uint_eq(m->graph->n_nodes, 1);
+	ck_assert_int_eq(ox_node_attr_int(only_node(m, "Softmax"), "axis", 0), -1);
+	ox_model_free(m);
+}
+END_TEST
+
+START_TEST(test_softmax_down_transposed)
+{
+	int64_t dims[3] = { 2, 3, 4 };
+	struct ox_value *x;
+	struct ox_model *m = model(13, OX_FLOAT, 3, dims, &x);
+	struct ox_node *n = unary(m, "Softmax", x);
+
+	/* Axis 1 of 3 is not the last: Softmax-11 would flatten; swap it last instead. */
+	ck_assert_int_eq(ox_cv_set_int(n, "axis", 1), 0);
+	ck_assert_int_eq(convert(m, 11), 0);
+	ck_assert_uint_eq(count(m, "Transpose"), 2);
+	ck_assert_int_eq(ox_node_attr_int(only_node(m, "Softmax"), "axis", 0), -1);
+	ck_assert_str_eq(m->graph->outputs[0]->producer->op_type, "Transpose");
+	ox_model_free(m);
+}
+END_TEST
+
+START_TEST(test_softmax_down_refused)
+{
+	int64_t dims[1] = { 0 };
+	struct ox_value *x;
+	struct ox_model *m = model(13, OX_FLOAT, 1, dims, &x);
+	struct ox_node *n = unary(m, "Softmax", x);
+
+	/* Rank unknown and axis not -1: nothing to say at opset 11. */
+	x->type->rank = -1;
+	ck_assert_int_eq(ox_cv_set_int(n, "axis", 1), 0);
+	ck_assert_int_eq(convert(m, 11), 1);
+	ck_assert_int_eq(ox_node_attr_int(only_node(m, "Softmax"), "axis", 0), 1);
+	ox_model_free(m);
+}
+END_TEST
+
+START_TEST(test_upsample_to_resize)
+{
+	int64_t dims[4] = { 1, 1, 2, 2 };
+	float sc[4] = { 1, 1, 2, 3 };
+	struct ox_value *x;
+	struct ox_model *m = model(7, OX_FLOAT, 4, dims, &x);
+	struct ox_node *n = unary(m, "Upsample", x);
+	const struct ox_node *s;
+
+	ck_assert_int_eq(ox_cv_set_floats(n, "scales", sc, 4), 0);
+	ck_assert_int_eq(convert(m, 13), 0);
+	s = only_node(m, "Resize");
+	ck_assert_int_eq(s->n_in, 3);
+	ck_assert_int_eq(s->in[1]->init->nelem, 0);
+	ck_assert_int_eq(s->in[2]->init->nelem, 4);
+	ck_assert(ox_cv_attr_str_is(s, "coordinate_transformation_mode", "asymmetric", false));
+	ck_assert(ox_cv_attr_str_is(s, "nearest_mode", "floor", false));
+	ox_model_free(m);
+}
+END_TEST
+
+START_TEST(test_layernorm_down)
+{
+	int64_t dims[2] = { 2, 3 };
+	struct ox_value *x, *s;
+	struct ox_model *m = model(17, OX_FLOAT, 2, dims, &x);
+	struct ox_node *n = unary(m, "LayerNormalization", x);
+	struct ox_convert_report rep = { 0 };
+	struct ox_cv cv = { .model = m, .graph = m->graph, .rep = &rep };
+	double one[3] = { 1, 1, 1 };
+
+	s = ox_cv_scalars(&cv, OX_FLOAT, one, 3, false);
+	ck_assert_int_eq(ox_node_add_input(n, s), 0);
+	ck_assert_int_eq(convert(m, 13), 0);
+	ck_assert_uint_eq(count(m, "LayerNormalization"), 0);
+	ck_assert_uint_eq(count(m, "ReduceMean"), 2);
+	ck_assert_uint_eq(count(m, "Sqrt"), 1);
+	ox_model_free(m);
+}
+END_TEST
+
+START_TEST(test_type_set_reported)
+{
+	int64_t dims[1] = { 4 };
+	struct ox_value *x;
+	/* Relu-14 takes int32; Relu-6 (opset 13) does not. */
+	struct ox_model *m = model(14, OX_INT32, 1, dims, &x);
+
+	unary(m, "Relu", x);
+	ck_assert_int_eq(convert(m, 13), 1);
+	ox_model_free(m);
+}
+END_TEST
+
+START_TEST(test_unknown_boundary_refused)
+{
+	int64_t dims[1] = { 4 };
+	struct ox_value *x;
+	struct ox_model *m = model(17, OX_FLOAT, 1, dims, &x);
+
+	/* Mish exists from opset 18 only; the model is invalid, the node is reported. */
+	unary(m, "Mish", x);
+	ck_assert_int_eq(convert(m, 18), 1);
+	ox_model_free(m);
+}
+END_TEST
+
+static Suite *
+suite(void)
+{
+	Suite *s = suite_create("convert");
+	TCase *tc = tcase_create("adapters");
+
+	tcase_add_test(tc, test_squeeze_up);
+	tcase_add_test(tc, test_unsqueeze_down);
+	tcase_add_test(tc, test_unsqueeze_down_refused);
+	tcase_add_test(tc, test_reduce_mean_up18);
+	tcase_add_test(tc, test_clip_up11);
+	tcase_add_test(tc, test_gelu_down17);
+	tcase_add_test(tc, test_softmax_up13);
+	tcase_add_test(tc, test_softmax_up13_last_axis);
+	tcase_add_test(tc, test_softmax_down_transposed);
+	tcase_add_test(tc, test_softmax_down_refused);
+	tcase_add_test(tc, test_upsample_to_resize);
+	tcase_add_test(tc, test_layernorm_down);
+	tcase_add_test(tc, test_type_set_reported);
+	tcase_add_test(tc, test_unknown_boundary_refused);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int
+main(void)
+{
+	SRunner *sr = srunner_create(suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
