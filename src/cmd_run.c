@@ -10,7 +10,6 @@
 
 #include <errno.h>
 #include <getopt.h>
-#include <malloc.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +19,7 @@
 
 #include "cli.h"
 #include "exec.h"
+#include "inputs.h"
 #include "onnx_io.h"
 #include "ops/kernel.h"
 
@@ -40,119 +40,6 @@ help(void)
 	       "  -h, --help                show this help\n\n"
 	       "Exit status: 0 ok, 2 usage, input or run error (the message names the node).\n",
 	       ox_prog);
-}
-
-/* xorshift64* seeded through splitmix64 (a zero state would stay zero): small, and
- * the same on every machine. */
-static uint64_t
-seed_state(uint64_t seed)
-{
-	uint64_t z = seed + 0x9e3779b97f4a7c15ull;
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	z ^= z >> 31;
-	return z ? z : 1;
-}
-
-static uint64_t
-next_rand(uint64_t *s)
-{
-	*s ^= *s >> 12;
-	*s ^= *s << 25;
-	*s ^= *s >> 27;
-	return *s * 2685821657736338717ull;
-}
-
-struct shape_opt {
-	const char *name;
-	int ndim;
-	int64_t dims[OX_MAX_RANK];
-};
-
-static bool
-parse_shape(char *s, struct shape_opt *o)
-{
-	char *eq = strchr(s, '='), *p, *end;
-
-	if (!eq || eq == s)
-		return false;
-	*eq = 0;
-	o->name = s;
-	o->ndim = 0;
-	p = eq + 1;
-	if (!*p)
-		return true; /* a scalar */
-	for (;;) {
-		long long v;
-
-		if (o->ndim >= OX_MAX_RANK)
-			return false;
-		errno = 0;
-		v = strtoll(p, &end, 10);
-		if (end == p || v < 0 || errno)
-			return false;
-		o->dims[o->ndim++] = v;
-		if (!*end)
-			return true;
-		if (*end != 'x' && *end != 'X' && *end != ',')
-			return false;
-		p = end + 1;
-	}
-}
-
-static struct ox_tensor *
-random_input(const struct ox_value *v, const struct shape_opt *shapes, size_t nshapes, uint64_t *seed,
-	     struct ox_diag *d)
-{
-	const struct ox_type *t = v->type;
-	int64_t dims[OX_MAX_RANK];
-	int ndim = 0, dtype;
-	struct ox_tensor *x;
-
-	if (!t || t->kind != OX_TYPE_TENSOR || !t->has_elem) {
-		ox_diag_error(d, OX_EUSAGE, "input '%s' has no tensor type: give it with -i", v->name);
-		return NULL;
-	}
-	dtype = t->elem;
-	for (size_t i = 0; i < nshapes; i++)
-		if (!strcmp(shapes[i].name, v->name)) {
-			ndim = shapes[i].ndim;
-			memcpy(dims, shapes[i].dims, sizeof dims);
-			goto have_shape;
-		}
-	if (t->rank < 0) {
-		ox_diag_error(d, OX_EUSAGE, "input '%s' has no shape: give --shape %s=...", v->name, v->name);
-		return NULL;
-	}
-	ndim = t->rank;
-	for (int i = 0; i < ndim; i++) {
-		if (t->dims[i].kind != OX_DIM_VALUE) {
-			ox_diag_error(d, OX_EUSAGE, "input '%s' dimension %d is dynamic: give --shape %s=...",
-				      v->name, i, v->name);
-			return NULL;
-		}
-		dims[i] = t->dims[i].value;
-	}
-have_shape:
-	if (dtype == OX_STRING || !ox_dtype_bits(dtype) || ox_dtype_bits(dtype) % 8) {
-		ox_diag_error(d, OX_EUNSUPPORTED, "cannot make random %s data for input '%s'",
-			      ox_dtype_name(dtype), v->name);
-		return NULL;
-	}
-	if (!(x = ox_xtensor_new(dtype, ndim, dims))) {
-		ox_diag_error(d, OX_ENOMEM, "input '%s' is too large", v->name);
-		return NULL;
-	}
-	for (int64_t i = 0; i < x->nelem; i++) {
-		uint64_t r = next_rand(seed);
-
-		if (ox_dtype_is_float(dtype))
-			ox_set_f64(x, i, (double)(r >> 11) / 9007199254740992.0 * 2.0 - 1.0);
-		else
-			ox_set_f64(x, i, (double)(r % (dtype == OX_BOOL ? 2 : 10)));
-	}
-	return x;
 }
 
 static void
@@ -216,7 +103,7 @@ ox_cmd_run(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	char **inputs = calloc((size_t)argc + 1, sizeof *inputs);
-	struct shape_opt *shapes = calloc((size_t)argc + 1, sizeof *shapes);
+	struct ox_shape_opt *shapes = calloc((size_t)argc + 1, sizeof *shapes);
 	size_t ninputs = 0, nshapes = 0, nfeed = 0, nout = 0;
 	const char *outdir = NULL, *path;
 	uint64_t seed = 0;
@@ -249,7 +136,7 @@ ox_cmd_run(int argc, char **argv)
 			}
 			break;
 		case OPT_SHAPE:
-			if (!parse_shape(optarg, &shapes[nshapes++])) {
+			if (!ox_inputs_parse_shape(optarg, &shapes[nshapes++])) {
 				rc = ox_cli_usage_error("run", "bad --shape (want NAME=1x3x224x224)");
 				goto done;
 			}
@@ -290,11 +177,6 @@ ox_cmd_run(int argc, char **argv)
 		goto done;
 	}
 	ox_exec_set_threads((int)threads);
-	/* Activations are freed and reallocated at every node: keep freed blocks in the
-	 * heap instead of returning them to the kernel, or every run pays page faults
-	 * on fresh mappings. The process is ours, so the setting is too. */
-	mallopt(M_MMAP_THRESHOLD, 512 << 20);
-	mallopt(M_TRIM_THRESHOLD, 1024 << 20);
 	nfeed = ox_exec_n_feeds(m->graph);
 	nout = m->graph->n_outputs;
 	feed = calloc(nfeed + 1, sizeof *feed);
@@ -305,62 +187,23 @@ ox_cmd_run(int argc, char **argv)
 		goto done;
 	}
 	{
-		size_t next = 0;
+		/* A bad -i is a usage error, reported as run's others are. */
+		struct ox_diag ld;
+		int lrc;
 
-		for (size_t i = 0; i < ninputs; i++) {
-			char *eq = strchr(inputs[i], '=');
-			size_t slot = nfeed;
-
-			if (eq) {
-				size_t k = 0;
-
-				*eq = 0;
-				for (size_t j = 0; j < m->graph->n_inputs; j++) {
-					if (m->graph->inputs[j]->init)
-						continue;
-					if (!strcmp(m->graph->inputs[j]->name, inputs[i]))
-						slot = k;
-					k++;
-				}
-				if (slot == nfeed) {
-					rc = ox_cli_usage_error("run", "the graph has no input '%s'", inputs[i]);
-					goto done;
-				}
-				inputs[i] = eq + 1;
-			} else {
-				while (next < nfeed && feed[next])
-					next++;
-				slot = next;
-				if (slot == nfeed) {
-					rc = ox_cli_usage_error("run", "more -i files than graph inputs (%zu)", nfeed);
-					goto done;
-				}
-			}
-			if (feed[slot]) {
-				rc = ox_cli_usage_error("run", "input %zu is given twice", slot);
-				goto done;
-			}
-			if (ox_tensor_load(inputs[i], &arena, &feed[slot], &d) < 0)
-				goto done;
-		}
+		ox_diag_init(&ld, path);
+		lrc = ox_inputs_load(m->graph, inputs, ninputs, &arena, feed, &ld);
+		if (lrc == OX_EUSAGE && ld.n)
+			rc = ox_cli_usage_error("run", "%s", ld.entries[ld.n - 1].message);
+		else if (lrc < 0)
+			ox_diag_print(&ld, ox_prog);
+		ox_diag_release(&ld);
+		if (lrc < 0)
+			goto done;
 	}
-	seed = seed_state(seed);
-	{
-		size_t k = 0;
-
-		for (size_t j = 0; j < m->graph->n_inputs; j++) {
-			struct ox_value *v = m->graph->inputs[j];
-
-			if (v->init)
-				continue;
-			if (!feed[k]) {
-				if (!(feed[k] = random_input(v, shapes, nshapes, &seed, &d)))
-					goto done;
-				owned[k] = true;
-			}
-			k++;
-		}
-	}
+	seed = ox_inputs_seed(seed);
+	if (ox_inputs_fill_random(m->graph, shapes, nshapes, &seed, feed, owned, &d) < 0)
+		goto done;
 	if (ox_exec_run(m, feed, nfeed, out, &d) < 0)
 		goto done;
 	if (bench > 0) {
@@ -418,9 +261,7 @@ done:
 	ox_diag_print(&d, ox_prog);
 	for (size_t i = 0; out && i < nout; i++)
 		ox_xtensor_free(out[i]);
-	for (size_t i = 0; feed && i < nfeed; i++)
-		if (owned[i])
-			ox_xtensor_free(feed[i]);
+	ox_inputs_free_feed(feed, owned, nfeed);
 	free(out);
 	free(feed);
 	free(owned);
