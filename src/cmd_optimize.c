@@ -8,6 +8,8 @@
 #include <string.h>
 
 #include "cli.h"
+#include "equiv.h"
+#include "inputs.h"
 #include "onnx_io.h"
 #include "../passes/pass.h"
 
@@ -34,6 +36,14 @@ help(void)
 	       "                                    externally (default 1024; K, M, G allowed)\n"
 	       "      --verify                      check the IR's invariants before and after\n"
 	       "                                    every pass\n"
+	       "      --check[=N]                   run the original and the result on N seeded\n"
+	       "                                    random input sets (default 1) with the\n"
+	       "                                    built-in executor; outputs that differ\n"
+	       "                                    beyond tolerance exit 1 and write nothing\n"
+	       "      --rtol R, --atol A            tolerance for --check: |b-a| <= A + R*|a|\n"
+	       "                                    (defaults as in 'onnx-opt check')\n"
+	       "      --shape NAME=AxBxC            dims of input NAME for --check's random data\n"
+	       "                                    (needed for dynamic dims)\n"
 	       "  -h, --help                        show this help\n", ox_prog, ox_prog,
 	       OX_MAX_ITERATIONS_DEFAULT);
 }
@@ -78,11 +88,43 @@ write_report(const char *path, const char *in, const char *out,
 	return r;
 }
 
+/* --check: run the original (read again from in) and the optimized model on the
+ * same seeded inputs; a difference beyond tolerance is a finding, and nothing is
+ * written. */
+static int
+check_equivalent(const char *in, struct ox_model *m, const struct ox_equiv_opts *eo, struct ox_diag *d)
+{
+	struct ox_model *orig = ox_cli_load(in);
+	struct ox_equiv_report r;
+	int rc = OX_EXIT_OK;
+
+	if (!orig)
+		return OX_EXIT_ERROR;
+	if (ox_equiv_models(orig, m, eo, &r, d) < 0) {
+		ox_model_free(orig);
+		return OX_EXIT_ERROR;
+	}
+	for (size_t i = 0; i < r.n_outputs; i++) {
+		const struct ox_equiv_output *o = &r.outputs[i];
+
+		if (!o->st.pass)
+			ox_diag_error(d, OX_EINVAL, "--check: output '%s' differs after optimization: "
+				      "%lld of %lld elements beyond tolerance, max abs error %g, max rel error %g",
+				      o->name_a, (long long)o->st.mismatches, (long long)o->st.count,
+				      o->st.max_abs, o->st.max_rel);
+	}
+	if (!r.pass)
+		rc = OX_EXIT_FINDING;
+	ox_equiv_report_release(&r);
+	ox_model_free(orig);
+	return rc;
+}
+
 int
 ox_cmd_optimize(int argc, char **argv)
 {
 	enum { OPT_EXT = 256, OPT_EXT_THRESHOLD, OPT_VERIFY, OPT_SKIP, OPT_FIXED, OPT_MAXIT,
-	       OPT_FOLD_LIMIT, OPT_REPORT };
+	       OPT_FOLD_LIMIT, OPT_REPORT, OPT_CHECK, OPT_RTOL, OPT_ATOL, OPT_SHAPE };
 	static const struct option opts[] = {
 		{ "output", required_argument, NULL, 'o' },
 		{ "passes", required_argument, NULL, 'p' },
@@ -94,6 +136,10 @@ ox_cmd_optimize(int argc, char **argv)
 		{ "external-data", optional_argument, NULL, OPT_EXT },
 		{ "external-data-threshold", required_argument, NULL, OPT_EXT_THRESHOLD },
 		{ "verify", no_argument, NULL, OPT_VERIFY },
+		{ "check", optional_argument, NULL, OPT_CHECK },
+		{ "rtol", required_argument, NULL, OPT_RTOL },
+		{ "atol", required_argument, NULL, OPT_ATOL },
+		{ "shape", required_argument, NULL, OPT_SHAPE },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -103,16 +149,47 @@ ox_cmd_optimize(int argc, char **argv)
 	struct ox_save_opts so = { NULL, 1024 };
 	char *ext_default = NULL, *end;
 	const struct ox_pass_info **list;
-	bool external = false;
+	bool external = false, check = false;
+	struct ox_equiv_opts eo;
+	struct ox_shape_opt *shapes = calloc((size_t)argc + 1, sizeof *shapes);
+	size_t n_shapes = 0;
 	struct ox_model *m;
 	struct ox_diag d;
 	size_t n;
 	long it;
 	int c, rc = OX_EXIT_OK;
 
+	if (!shapes)
+		return OX_EXIT_ERROR;
+	ox_equiv_opts_init(&eo);
+	eo.shapes = shapes;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "o:p:h", opts, NULL)) != -1) {
 		switch (c) {
+		case OPT_CHECK:
+			check = true;
+			if (optarg) {
+				errno = 0;
+				it = strtol(optarg, &end, 10);
+				if (errno || *end || end == optarg || it < 1 || it > 10000)
+					return ox_cli_usage_error("optimize", "bad --check count '%s'", optarg);
+				eo.n_sets = (int)it;
+			}
+			break;
+		case OPT_RTOL:
+		case OPT_ATOL: {
+			double v = strtod(optarg, &end);
+
+			if (*end || end == optarg || !(v >= 0))
+				return ox_cli_usage_error("optimize", "bad tolerance '%s'", optarg);
+			*(c == OPT_RTOL ? &eo.rtol : &eo.atol) = v;
+			break;
+		}
+		case OPT_SHAPE:
+			if (!ox_inputs_parse_shape(optarg, &shapes[n_shapes++]))
+				return free(shapes), ox_cli_usage_error("optimize", "bad --shape (want NAME=1x3x224x224)");
+			eo.n_shapes = n_shapes;
+			break;
 		case 'o': out = optarg; break;
 		case 'p': po.passes = optarg; break;
 		case OPT_SKIP: po.skip = optarg; break;
@@ -182,6 +259,8 @@ ox_cmd_optimize(int argc, char **argv)
 			}
 			ox_pipeline_report_release(&rep);
 		}
+		if (rc == OX_EXIT_OK && check)
+			rc = check_equivalent(in, m, &eo, &d);
 		d.file = out;
 		if (rc == OX_EXIT_OK && ox_model_save(m, out, external ? &so : NULL, &d) < 0)
 			rc = OX_EXIT_ERROR;
@@ -190,5 +269,6 @@ ox_cmd_optimize(int argc, char **argv)
 	ox_diag_release(&d);
 	ox_model_free(m);
 	free(ext_default);
+	free(shapes);
 	return rc;
 }

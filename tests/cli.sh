@@ -100,6 +100,10 @@ $OX info "$T/opt.onnx" >"$T/out"
 if ! grep -q BatchNormalization "$T/out" && grep -q 'nodes        9' "$T/out"; then ok; else bad "default pipeline did not fuse BN"; cat "$T/out"; fi
 if grep -q '"fuse_bn_into_conv"' "$T/report.json"; then ok; else bad "--report lacks per-pass rows"; fi
 expect 2 $OX optimize "$SRC/examples/tinycnn.onnx" -o "$T/x.onnx" --skip no_such_pass
+# --check: the result computes the same; a zero tolerance catches float round-off
+expect 0 $OX optimize "$SRC/examples/tinycnn.onnx" -o "$T/chk.onnx" --check=2 --shape input=2x3x32x32
+expect 1 $OX optimize "$SRC/examples/tinycnn.onnx" -o "$T/chk0.onnx" --check --rtol 0 --atol 0 --shape input=1x3x32x32
+if [ ! -e "$T/chk0.onnx" ] && grep -q "differs after optimization" "$T/err"; then ok; else bad "--check failure wrote a file or said nothing"; fi
 
 # --- infer ---
 expect 0 $OX infer "$SRC/examples/tinybert.onnx" -o "$T/bert.inf.onnx"
