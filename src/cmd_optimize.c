@@ -120,8 +120,9 @@ check_equivalent(const char *in, struct ox_model *m, const struct ox_equiv_opts 
 	return rc;
 }
 
-int
-ox_cmd_optimize(int argc, char **argv)
+/* The command itself; shapes has room for one --shape per argument. */
+static int
+optimize(int argc, char **argv, struct ox_shape_opt *shapes)
 {
 	enum { OPT_EXT = 256, OPT_EXT_THRESHOLD, OPT_VERIFY, OPT_SKIP, OPT_FIXED, OPT_MAXIT,
 	       OPT_FOLD_LIMIT, OPT_REPORT, OPT_CHECK, OPT_RTOL, OPT_ATOL, OPT_SHAPE };
@@ -151,7 +152,6 @@ ox_cmd_optimize(int argc, char **argv)
 	const struct ox_pass_info **list;
 	bool external = false, check = false;
 	struct ox_equiv_opts eo;
-	struct ox_shape_opt *shapes = calloc((size_t)argc + 1, sizeof *shapes);
 	size_t n_shapes = 0;
 	struct ox_model *m;
 	struct ox_diag d;
@@ -159,8 +159,6 @@ ox_cmd_optimize(int argc, char **argv)
 	long it;
 	int c, rc = OX_EXIT_OK;
 
-	if (!shapes)
-		return OX_EXIT_ERROR;
 	ox_equiv_opts_init(&eo);
 	eo.shapes = shapes;
 	optind = 1;
@@ -187,7 +185,7 @@ ox_cmd_optimize(int argc, char **argv)
 		}
 		case OPT_SHAPE:
 			if (!ox_inputs_parse_shape(optarg, &shapes[n_shapes++]))
-				return free(shapes), ox_cli_usage_error("optimize", "bad --shape (want NAME=1x3x224x224)");
+				return ox_cli_usage_error("optimize", "bad --shape (want NAME=1x3x224x224)");
 			eo.n_shapes = n_shapes;
 			break;
 		case 'o': out = optarg; break;
@@ -269,6 +267,20 @@ ox_cmd_optimize(int argc, char **argv)
 	ox_diag_release(&d);
 	ox_model_free(m);
 	free(ext_default);
+	return rc;
+}
+
+int
+ox_cmd_optimize(int argc, char **argv)
+{
+	struct ox_shape_opt *shapes = calloc((size_t)argc + 1, sizeof *shapes);
+	int rc;
+
+	if (!shapes) {
+		fprintf(stderr, "%s optimize: out of memory\n", ox_prog);
+		return OX_EXIT_ERROR;
+	}
+	rc = optimize(argc, argv, shapes);
 	free(shapes);
 	return rc;
 }
