@@ -11,13 +11,87 @@
 #include "exec.h"
 
 #include <cblas.h>
+#include <pthread.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "ops/fast.h"
 #include "ops/kernel.h"
 
 /* Elements start on a cache line, so SIMD loads in kernels and OpenBLAS are aligned. */
 #define XALIGN 64
+
+/* --- the block pool ---
+ *
+ * Every heap tensor is one block: an XALIGN-byte prefix holding the block's capacity
+ * (and the free-list link while pooled), then the tensor. A run frees and remakes the
+ * same activation sizes at every node and in every run; handing freed blocks back
+ * instead of returning them to malloc saves the page faults of fresh mappings (large
+ * blocks are mmap'ed and unmapped each time otherwise) and makes steady-state runs
+ * allocation-free. The pool only keeps what was once live, so peak memory stays the
+ * largest working set plus what best fit leaves unused. */
+#define POOL_MIN ((size_t)16 << 10)      /* smaller blocks go straight to malloc */
+#define POOL_MAX_BYTES ((size_t)1 << 30) /* beyond this, freed blocks are released */
+
+struct blk {
+	size_t cap;             /* bytes after the prefix */
+	struct blk *next;       /* while in the pool */
+};
+
+static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct blk *pool_head;
+static size_t pool_bytes;
+
+/* A block of at least size bytes after the prefix; its start is XALIGN-aligned. */
+static void *
+blk_alloc(size_t size)
+{
+	struct blk *b = NULL, **best = NULL;
+	char *p;
+
+	if (size >= POOL_MIN) {
+		pthread_mutex_lock(&pool_lock);
+		/* Best fit, but a block more than twice the request stays for a bigger one. */
+		for (struct blk **pp = &pool_head; *pp; pp = &(*pp)->next)
+			if ((*pp)->cap >= size && (*pp)->cap / 2 <= size && (!best || (*pp)->cap < (*best)->cap))
+				best = pp;
+		if (best) {
+			b = *best;
+			*best = b->next;
+			pool_bytes -= b->cap;
+		}
+		pthread_mutex_unlock(&pool_lock);
+		if (b)
+			return (char *)b + XALIGN;
+	}
+	if (size > SIZE_MAX - XALIGN || posix_memalign((void **)&p, XALIGN, XALIGN + size) != 0)
+		return NULL;
+	b = (struct blk *)p;
+	b->cap = size;
+	return p + XALIGN;
+}
+
+static void
+blk_free(void *q)
+{
+	struct blk *b;
+
+	if (!q)
+		return;
+	b = (struct blk *)((char *)q - XALIGN);
+	if (b->cap >= POOL_MIN) {
+		pthread_mutex_lock(&pool_lock);
+		if (pool_bytes + b->cap <= POOL_MAX_BYTES) {
+			b->next = pool_head;
+			pool_head = b;
+			pool_bytes += b->cap;
+			b = NULL;
+		}
+		pthread_mutex_unlock(&pool_lock);
+	}
+	free(b);
+}
 
 static size_t
 xheader(int ndim)
@@ -46,7 +120,7 @@ xtensor_new(int dtype, int ndim, const int64_t *dims, bool zero)
 	} else if (!ox_dtype_nbytes(dtype, n, &body) || body > SIZE_MAX - head) {
 		return NULL;
 	}
-	if (posix_memalign((void **)&p, XALIGN, head + body + 1) != 0)
+	if (body > SIZE_MAX - head - 1 || !(p = blk_alloc(head + body + 1)))
 		return NULL;
 	/* Strings always start empty: their elements are pointers the free walks. */
 	memset(p, 0, zero || dtype == OX_STRING ? head + body : head);
@@ -105,9 +179,10 @@ ox_xseq_new(int elem_dtype, int64_t cap)
 
 	if (cap < 0 || (uint64_t)cap > (SIZE_MAX - head) / sizeof(struct ox_tensor *) - 1)
 		return NULL;
-	t = calloc(1, head + ((size_t)cap + 1) * sizeof(struct ox_tensor *));
+	t = blk_alloc(head + ((size_t)cap + 1) * sizeof(struct ox_tensor *));
 	if (!t)
 		return NULL;
+	memset(t, 0, head + ((size_t)cap + 1) * sizeof(struct ox_tensor *));
 	t->dtype = OX_XSEQ;
 	t->has_dtype = true;
 	t->dims = (int64_t *)((char *)t + sizeof *t);
@@ -163,14 +238,122 @@ ox_xtensor_free(struct ox_tensor *t)
 	if (t->dtype == OX_STRING)
 		for (int64_t i = 0; i < t->nelem; i++)
 			free((void *)t->strings[i].data);
-	free(t);
+	blk_free(t);
+}
+
+/* --- the worker pool (ops/fast.h) ---
+ *
+ * Workers sleep on a condition variable between calls; a call publishes one job and
+ * a generation number, each worker takes its range by index and the last one done
+ * wakes the caller. One job at a time: a call made while another runs (from a worker
+ * or from a second thread of the embedding program) runs serially instead. */
+#define PAR_MAX 64
+
+static int par_nthreads = 1;
+static pthread_mutex_t par_call = PTHREAD_MUTEX_INITIALIZER;
+static pthread_mutex_t par_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t par_wake = PTHREAD_COND_INITIALIZER, par_done = PTHREAD_COND_INITIALIZER;
+static int par_started;                 /* workers running */
+static unsigned long par_gen;
+static int par_pending, par_parts;
+static ox_par_fn *par_job;
+static void *par_ctx;
+static int64_t par_n;
+
+static void
+par_range(int part, int parts, int64_t n, int64_t *lo, int64_t *hi)
+{
+	*lo = n * part / parts;
+	*hi = n * (part + 1) / parts;
+}
+
+static void *
+par_worker(void *arg)
+{
+	int me = (int)(intptr_t)arg;
+	unsigned long seen = 0;
+
+	pthread_mutex_lock(&par_lock);
+	for (;;) {
+		while (par_gen == seen)
+			pthread_cond_wait(&par_wake, &par_lock);
+		seen = par_gen;
+		if (me < par_parts) {
+			ox_par_fn *fn = par_job;
+			void *ctx = par_ctx;
+			int64_t lo, hi;
+
+			par_range(me, par_parts, par_n, &lo, &hi);
+			pthread_mutex_unlock(&par_lock);
+			fn(ctx, lo, hi);
+			pthread_mutex_lock(&par_lock);
+			if (--par_pending == 0)
+				pthread_cond_signal(&par_done);
+		}
+	}
+	return NULL;
+}
+
+int
+ox_par_threads(void)
+{
+	return par_nthreads;
+}
+
+void
+ox_par_for(int64_t n, int64_t grain, ox_par_fn *fn, void *ctx)
+{
+	int parts = par_nthreads;
+
+	if (grain < 1)
+		grain = 1;
+	if (parts > n / grain)
+		parts = (int)(n / grain);
+	if (parts <= 1 || pthread_mutex_trylock(&par_call) != 0) {
+		if (n > 0)
+			fn(ctx, 0, n);
+		return;
+	}
+	pthread_mutex_lock(&par_lock);
+	while (par_started < parts - 1) {
+		pthread_t t;
+
+		if (pthread_create(&t, NULL, par_worker, (void *)(intptr_t)(par_started + 1)) != 0)
+			break;
+		pthread_detach(t);
+		par_started++;
+	}
+	if (parts > par_started + 1)
+		parts = par_started + 1;
+	par_job = fn;
+	par_ctx = ctx;
+	par_n = n;
+	par_parts = parts;
+	par_pending = parts - 1;
+	par_gen++;
+	pthread_cond_broadcast(&par_wake);
+	pthread_mutex_unlock(&par_lock);
+	{
+		int64_t lo, hi;
+
+		par_range(0, parts, n, &lo, &hi);
+		fn(ctx, lo, hi);
+	}
+	pthread_mutex_lock(&par_lock);
+	while (par_pending > 0)
+		pthread_cond_wait(&par_done, &par_lock);
+	pthread_mutex_unlock(&par_lock);
+	pthread_mutex_unlock(&par_call);
 }
 
 void
 ox_exec_set_threads(int n)
 {
-	if (n > 0)
-		openblas_set_num_threads(n);
+	/* OpenBLAS stays on the calling thread; ox_sgemm splits the work over ours. */
+	if (n > 0) {
+		openblas_set_num_threads(1);
+		par_nthreads = n > PAR_MAX ? PAR_MAX : n;
+	}
 }
 
 /* --- the kernel table --- */
@@ -207,6 +390,7 @@ struct ox_frame {
 	struct ox_diag *d;
 	struct ox_tensor **vals;    /* by value id */
 	bool *owned;                /* vals[i] is a heap tensor of this frame */
+	const int *last;            /* by value id: the last node reading it, or -1 */
 	int depth;
 };
 
@@ -257,6 +441,38 @@ release_frame(struct ox_frame *f)
 	free(f->owned);
 }
 
+/* Identity without a copy: PyTorch exports put one on shared weights, and copying
+ * them every run cost as much as a layer. A tensor that outlives this frame's run
+ * (initializer, caller input, outer frame's value) is shared; a heap tensor of this
+ * frame whose last reader is this node changes owner. Anything else is copied by the
+ * kernel. True when the output is bound. */
+static bool
+pass_on(struct ox_frame *f, const struct ox_node *node)
+{
+	struct ox_value *iv, *ov;
+	const struct ox_tensor *t;
+
+	if (node->n_in != 1 || node->n_out != 1 || !node->in[0] || !node->out[0] ||
+	    strcmp(node->op_type, "Identity") != 0 || !ox_domain_is_onnx(node->domain))
+		return false;
+	iv = node->in[0];
+	ov = node->out[0];
+	if (ov->graph != f->g || !(t = lookup(f, iv)))
+		return false;
+	if (iv->graph != f->g || !f->owned[iv->id]) {
+		f->vals[ov->id] = (struct ox_tensor *)t;
+		f->owned[ov->id] = false;
+		return true;
+	}
+	if (!f->last || f->last[iv->id] != node->id)
+		return false;
+	f->vals[ov->id] = f->vals[iv->id];
+	f->owned[ov->id] = true;
+	f->vals[iv->id] = NULL;
+	f->owned[iv->id] = false;
+	return true;
+}
+
 static int
 run_node(struct ox_frame *f, struct ox_node *node)
 {
@@ -269,6 +485,8 @@ run_node(struct ox_frame *f, struct ox_node *node)
 
 	d->node = node->name;
 	d->op = node->op_type;
+	if (pass_on(f, node))
+		goto out;
 	fn = ox_kernel_find(node->domain, node->op_type);
 	if (!fn)
 		return ox_diag_error(d, OX_EUNSUPPORTED, "no kernel for %s%s%s", node->domain && *node->domain ?
@@ -372,6 +590,7 @@ run_frame(struct ox_frame *f, struct ox_tensor **outputs)
 		next[i] = head[last[i]];
 		head[last[i]] = (int)i;
 	}
+	f->last = last;
 	for (size_t i = 0; i < nn; i++) {
 		if ((r = run_node(f, g->nodes[i])) < 0)
 			goto done;
@@ -403,6 +622,7 @@ run_frame(struct ox_frame *f, struct ox_tensor **outputs)
 		}
 	}
 done:
+	f->last = NULL;
 	if (r < 0) {
 		/* Outputs handed out are no longer owned by the frame. */
 		for (size_t i = 0; i < g->n_outputs; i++) {

@@ -55,7 +55,9 @@ int ox_xtensor_set_string(struct ox_tensor *t, int64_t i, const void *data, size
 /* Release a heap tensor. NULL is fine; arena tensors must never be passed. */
 void ox_xtensor_free(struct ox_tensor *t);
 
-/* Set OpenBLAS's thread count; n <= 0 leaves it as it is. */
+/* Use n threads for the executor's own parallel loops and GEMM blocks (OpenBLAS
+ * itself is pinned to one thread so that its spinning workers do not starve ours);
+ * n <= 0 leaves the count as it is. */
 void ox_exec_set_threads(int n);
 
 /* The number of g's inputs that are fed (those without an initializer), in order. */

@@ -1,7 +1,7 @@
 /* ops/conv.c: Conv and ConvTranspose over any number of spatial dims, and the
  * window geometry (pads, strides, dilations, auto_pad, ceil_mode) that pooling shares.
  *
- * Conv lowers each group to one cblas_sgemm over an im2col matrix; a 1x1 kernel with
+ * Conv lowers each group to one sgemm (ox_sgemm) over an im2col matrix; a 1x1 kernel with
  * unit strides and no padding multiplies the input directly. ConvTranspose is the
  * transpose: one sgemm into a column matrix, then col2im adds it into the output.
  */
@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ops/fast.h"
 #include "ops/kernel.h"
 
 int
@@ -151,26 +152,190 @@ im2col(const float *x, int64_t channels, const struct ox_window *w, float *col)
 	}
 }
 
+/* The output columns [*lo, *hi) whose input column j * st + off lies in [0, in). */
+static void
+col_range(int64_t out, int64_t st, int64_t off, int64_t in, int64_t *lo, int64_t *hi)
+{
+	int64_t l = 0, h = out;
+
+	while (l < out && l * st + off < 0)
+		l++;
+	while (h > l && (h - 1) * st + off >= in)
+		h--;
+	*lo = l;
+	*hi = h;
+}
+
+/* The 2-D im2col, one row of the column matrix at a time: the part of an output row
+ * whose tap lies inside the input is one memcpy at stride 1, and only the edges are
+ * zeroed. Channels [c0, c1) of one image and group. */
+static void
+im2col2d(const float *x, int64_t c0, int64_t c1, const struct ox_window *w, float *col)
+{
+	int64_t ih = w->in[0], iw = w->in[1], oh = w->out[0], ow = w->out[1];
+	int64_t kh = w->kernel[0], kw = w->kernel[1], sh = w->stride[0], sw = w->stride[1];
+
+	for (int64_t c = c0; c < c1; c++)
+		for (int64_t a = 0; a < kh; a++)
+			for (int64_t q = 0; q < kw; q++) {
+				float *dst = col + ((c * kh + a) * kw + q) * oh * ow;
+				int64_t off = q * w->dil[1] - w->pad0[1], lo, hi;
+
+				col_range(ow, sw, off, iw, &lo, &hi);
+				for (int64_t r = 0; r < oh; r++) {
+					int64_t y = r * sh - w->pad0[0] + a * w->dil[0];
+					const float *row = x + (c * ih + y) * iw + off;
+					float *d = dst + r * ow;
+
+					if (y < 0 || y >= ih || lo >= hi) {
+						memset(d, 0, (size_t)ow * sizeof *d);
+						continue;
+					}
+					if (lo)
+						memset(d, 0, (size_t)lo * sizeof *d);
+					if (hi < ow)
+						memset(d + hi, 0, (size_t)(ow - hi) * sizeof *d);
+					if (sw == 1) {
+						memcpy(d + lo, row + lo, (size_t)(hi - lo) * sizeof *d);
+					} else {
+						for (int64_t j = lo; j < hi; j++)
+							d[j] = row[j * sw];
+					}
+				}
+			}
+}
+
+struct im2col_job {
+	const float *x;
+	const struct ox_window *w;
+	float *col;
+};
+
+static void
+im2col_part(void *ctx, int64_t lo, int64_t hi)
+{
+	struct im2col_job *j = ctx;
+
+	im2col2d(j->x, lo, hi, j->w, j->col);
+}
+
+/* o[lo, hi) += wv * x[j * st] */
+OX_VEC static void
+tap_row(float *restrict o, const float *restrict x, int64_t lo, int64_t hi, int64_t st, float wv)
+{
+	if (st == 1)
+		for (int64_t j = lo; j < hi; j++)
+			o[j] += wv * x[j];
+	else if (st == 2)
+		for (int64_t j = lo; j < hi; j++)
+			o[j] += wv * x[2 * j];
+	else
+		for (int64_t j = lo; j < hi; j++)
+			o[j] += wv * x[j * st];
+}
+
+OX_VEC static void
+fill(float *restrict o, float v, int64_t n)
+{
+	for (int64_t i = 0; i < n; i++)
+		o[i] = v;
+}
+
+/* o[lo, hi) = bv + the 3x3 taps from rows x0, x1, x2 (each already offset by the
+ * left padding): the whole kernel in one pass over the output row. */
+OX_VEC static void
+tap9_row(float *restrict o, const float *restrict x0, const float *restrict x1, const float *restrict x2,
+	 int64_t lo, int64_t hi, int64_t st, int64_t d, const float *restrict wk, float bv)
+{
+	float w0 = wk[0], w1 = wk[1], w2 = wk[2], w3 = wk[3], w4 = wk[4], w5 = wk[5];
+	float w6 = wk[6], w7 = wk[7], w8 = wk[8];
+
+	if (st == 1 && d == 1)
+		for (int64_t j = lo; j < hi; j++)
+			o[j] = bv + w0 * x0[j] + w1 * x0[j + 1] + w2 * x0[j + 2] + w3 * x1[j] + w4 * x1[j + 1] +
+			       w5 * x1[j + 2] + w6 * x2[j] + w7 * x2[j + 1] + w8 * x2[j + 2];
+	else if (st == 2 && d == 1)
+		for (int64_t j = lo; j < hi; j++)
+			o[j] = bv + w0 * x0[2 * j] + w1 * x0[2 * j + 1] + w2 * x0[2 * j + 2] + w3 * x1[2 * j] +
+			       w4 * x1[2 * j + 1] + w5 * x1[2 * j + 2] + w6 * x2[2 * j] + w7 * x2[2 * j + 1] +
+			       w8 * x2[2 * j + 2];
+	else
+		for (int64_t j = lo; j < hi; j++) {
+			int64_t c = j * st;
+
+			o[j] = bv + w0 * x0[c] + w1 * x0[c + d] + w2 * x0[c + 2 * d] + w3 * x1[c] + w4 * x1[c + d] +
+			       w5 * x1[c + 2 * d] + w6 * x2[c] + w7 * x2[c + d] + w8 * x2[c + 2 * d];
+		}
+}
+
+struct dw_job {
+	const struct ox_tensor *x, *wt, *b;
+	const struct ox_window *w;
+	struct ox_tensor *o;
+	const float *zrow;          /* iw zeros: the rows above and below the image */
+};
+
 /* Depthwise 2-D (one filter per channel): im2col would copy each input kh*kw
  * times for a one-row sgemm, so accumulate directly, one kernel tap at a time over
- * the range of outputs where that tap stays inside the input. */
+ * the range of outputs where that tap stays inside the input. Image-channels
+ * [c0, c1), each on one thread. */
 static void
-depthwise2d(const struct ox_tensor *x, const struct ox_tensor *wt, const struct ox_tensor *b,
-	    const struct ox_window *w, struct ox_tensor *o)
+depthwise2d(void *ctx, int64_t c0, int64_t c1)
 {
+	const struct dw_job *job = ctx;
+	const struct ox_tensor *x = job->x, *wt = job->wt, *b = job->b;
+	const struct ox_window *w = job->w;
 	int64_t c = x->dims[1], ih = w->in[0], iw = w->in[1], oh = w->out[0], ow = w->out[1];
 	int64_t kh = w->kernel[0], kw = w->kernel[1], sh = w->stride[0], sw = w->stride[1];
 	int64_t dh = w->dil[0], dw = w->dil[1], ph = w->pad0[0], pw = w->pad0[1];
 
-	for (int64_t n = 0; n < x->dims[0]; n++)
-		for (int64_t ch = 0; ch < c; ch++) {
-			const float *xp = (const float *)x->data + (n * c + ch) * ih * iw;
+	for (int64_t nc = c0; nc < c1; nc++) {
+		int64_t ch = nc % c;
+
+		{
+			const float *xp = (const float *)x->data + nc * ih * iw;
 			const float *wp = (const float *)wt->data + ch * kh * kw;
-			float *op = (float *)o->data + (n * c + ch) * oh * ow;
+			float *op = (float *)job->o->data + nc * oh * ow;
 			float bv = b ? ((const float *)b->data)[ch] : 0.0f;
 
-			for (int64_t i = 0; i < oh * ow; i++)
-				op[i] = bv;
+			if (kw == 3 && kh == 3 && job->zrow) {
+				/* Columns where all three taps are inside go through tap9_row
+				 * with out-of-image rows read as zeros; the few edge columns
+				 * are summed here, tap by tap. */
+				int64_t lo3, hi3, lo[3], hi[3];
+
+				col_range(ow, sw, -pw, iw - 2 * dw, &lo3, &hi3);
+				if (lo3 >= hi3)
+					lo3 = hi3 = 0;
+				for (int64_t q = 0; q < 3; q++)
+					col_range(ow, sw, q * dw - pw, iw, &lo[q], &hi[q]);
+				for (int64_t r = 0; r < oh; r++) {
+					const float *rows[3];
+					float *orow = op + r * ow;
+
+					for (int64_t a = 0; a < 3; a++) {
+						int64_t y = r * sh - ph + a * dh;
+
+						rows[a] = (y < 0 || y >= ih ? job->zrow : xp + y * iw) - pw;
+					}
+					tap9_row(orow, rows[0], rows[1], rows[2], lo3, hi3, sw, dw, wp, bv);
+					for (int64_t j2 = 0; j2 < ow; j2++) {
+						float acc = bv;
+
+						if (j2 >= lo3 && j2 < hi3) {
+							j2 = hi3 - 1;
+							continue;
+						}
+						for (int64_t a = 0; a < 3; a++)
+							for (int64_t q = 0; q < 3; q++)
+								if (j2 >= lo[q] && j2 < hi[q])
+									acc += wp[a * 3 + q] * rows[a][j2 * sw + q * dw];
+						orow[j2] = acc;
+					}
+				}
+				continue;
+			}
+			fill(op, bv, oh * ow);
 			for (int64_t a = 0; a < kh; a++)
 				for (int64_t q = 0; q < kw; q++) {
 					float wv = wp[a * kw + q];
@@ -189,15 +354,11 @@ depthwise2d(const struct ox_tensor *x, const struct ox_tensor *wt, const struct 
 						if (y < 0 || y >= ih)
 							continue;
 						row = xp + y * iw + offx;
-						if (sw == 1)
-							for (int64_t j = lo; j < hi; j++)
-								orow[j] += wv * row[j];
-						else
-							for (int64_t j = lo; j < hi; j++)
-								orow[j] += wv * row[j * sw];
+						tap_row(orow, row, lo, hi, sw, wv);
 					}
 				}
 		}
+	}
 }
 
 static int
@@ -209,6 +370,7 @@ conv_float(struct ox_kctx *k)
 	struct ox_window w;
 	struct ox_tensor *o;
 	float *col = NULL;
+	struct ox_tensor *colt = NULL;
 	bool direct;
 	int r;
 
@@ -247,35 +409,53 @@ conv_float(struct ox_kctx *k)
 		return 0;
 	}
 	if (w.nsp == 2 && group == cin && cg == 1 && mg == 1) {
-		depthwise2d(x, wt, b, &w, o);
+		float *zrow = calloc((size_t)w.in[1] + 1, sizeof *zrow);
+		struct dw_job job = { x, wt, b, &w, o, zrow };
+
+		ox_par_for(x->dims[0] * cin, 1, depthwise2d, &job);
+		free(zrow);
 		return 0;
 	}
 	direct = kprod == 1;
 	for (int i = 0; i < w.nsp; i++)
 		if (w.stride[i] != 1 || w.pad0[i] || w.pad1[i])
 			direct = false;
-	if (!direct && !(col = malloc((size_t)(cg * kprod * oprod) * sizeof *col)))
-		return ox_kerr(k, OX_ENOMEM, "out of memory for the im2col buffer");
+	/* The column buffer comes from the executor's pool like a tensor: a fresh
+	 * malloc of this size is a new mapping, page-faulted at every node. */
+	if (!direct) {
+		int64_t cdim = cg * kprod * oprod;
+
+		if (!(colt = ox_xtensor_new_raw(OX_FLOAT, 1, &cdim)))
+			return ox_kerr(k, OX_ENOMEM, "out of memory for the im2col buffer");
+		col = colt->data;
+	}
 	for (int64_t n = 0; n < x->dims[0]; n++) {
 		for (int64_t g = 0; g < group; g++) {
 			const float *xg = (const float *)x->data + (n * cin + g * cg) * iprod;
 			const float *wg = (const float *)wt->data + g * mg * cg * kprod;
 			float *og = (float *)o->data + (n * cout + g * mg) * oprod;
 
-			if (!direct)
-				im2col(xg, cg, &w, col);
-			cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)mg, (int)oprod, (int)(cg * kprod),
-				    1.0f, wg, (int)(cg * kprod), direct ? xg : col, (int)oprod, 0.0f, og, (int)oprod);
-		}
-		if (b)
-			for (int64_t c = 0; c < cout; c++) {
-				float *oc = (float *)o->data + (n * cout + c) * oprod, bv = ((const float *)b->data)[c];
+			if (!direct && w.nsp == 2) {
+				struct im2col_job job = { xg, &w, col };
 
-				for (int64_t j = 0; j < oprod; j++)
-					oc[j] += bv;
+				ox_par_for(cg, 1, im2col_part, &job);
+			} else if (!direct) {
+				im2col(xg, cg, &w, col);
 			}
+			/* The bias goes in first and sgemm adds onto it (beta 1): with beta 0
+			 * OpenBLAS clears C in a pass of its own, and adding the bias after
+			 * would be one more. */
+			if (b)
+				for (int64_t c = 0; c < mg; c++) {
+					float *oc = og + c * oprod, bv = ((const float *)b->data)[g * mg + c];
+
+					fill(oc, bv, oprod);
+				}
+			ox_sgemm(0, 0, (int)mg, (int)oprod, (int)(cg * kprod), 1.0f, wg, (int)(cg * kprod),
+				 direct ? xg : col, (int)oprod, b ? 1.0f : 0.0f, og, (int)oprod);
+		}
 	}
-	free(col);
+	ox_xtensor_free(colt);
 	return 0;
 }
 

@@ -1,12 +1,64 @@
 /* ops/matmul.c: MatMul, Gemm, MatMulInteger. Float and double go through
- * OpenBLAS (cblas_sgemm / cblas_dgemm); integer types use a plain triple loop. */
+ * OpenBLAS (cblas_sgemm split over the executor's threads by ox_sgemm, cblas_dgemm);
+ * integer types use a plain triple loop. */
 #include "config.h"
 
 #include <cblas.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "ops/fast.h"
 #include "ops/kernel.h"
+
+struct sgemm_job {
+	bool ta, tb, rows;      /* rows: the split is over C's rows, else its columns */
+	int m, n, k, lda, ldb, ldc;
+	float alpha, beta;
+	const float *a, *b;
+	float *c;
+};
+
+static void
+sgemm_part(void *ctx, int64_t lo, int64_t hi)
+{
+	const struct sgemm_job *j = ctx;
+	int l = (int)lo, len = (int)(hi - lo);
+
+	if (j->rows)
+		cblas_sgemm(CblasRowMajor, j->ta ? CblasTrans : CblasNoTrans, j->tb ? CblasTrans : CblasNoTrans,
+			    len, j->n, j->k, j->alpha, j->a + (j->ta ? (size_t)l : (size_t)l * j->lda), j->lda, j->b, j->ldb,
+			    j->beta, j->c + (size_t)l * j->ldc, j->ldc);
+	else
+		cblas_sgemm(CblasRowMajor, j->ta ? CblasTrans : CblasNoTrans, j->tb ? CblasTrans : CblasNoTrans,
+			    j->m, len, j->k, j->alpha, j->a, j->lda, j->b + (j->tb ? (size_t)l * j->ldb : (size_t)l), j->ldb,
+			    j->beta, j->c + l, j->ldc);
+}
+
+/* Blocks of 16 rows or columns, so that each thread's share matches OpenBLAS's
+ * micro-tiles. */
+static void
+sgemm_blocks(void *ctx, int64_t lo, int64_t hi)
+{
+	const struct sgemm_job *j = ctx;
+	int64_t split = j->rows ? j->m : j->n;
+
+	sgemm_part(ctx, lo * 16, hi * 16 < split ? hi * 16 : split);
+}
+
+void
+ox_sgemm(int trans_a, int trans_b, int m, int n, int k, float alpha, const float *a, int lda,
+	 const float *b, int ldb, float beta, float *c, int ldc)
+{
+	struct sgemm_job j = { trans_a != 0, trans_b != 0, m >= n, m, n, k, lda, ldb, ldc, alpha, beta, a, b, c };
+	int64_t split = j.rows ? m : n;
+
+	/* Below about a million multiply-adds a thread's share is not worth waking it. */
+	if ((int64_t)m * n * k < ((int64_t)1 << 20) || split < 32 || ox_par_threads() < 2) {
+		sgemm_part(&j, 0, split);
+		return;
+	}
+	ox_par_for((split + 15) / 16, 1, sgemm_blocks, &j);
+}
 
 /* C[m,n] (+)= A[m,k] B[k,n] for one matrix pair of any numeric dtype, via doubles
  * for the types BLAS does not cover. a_zp/b_zp are subtracted (MatMulInteger). */
@@ -92,8 +144,8 @@ matmul(struct ox_kctx *k, int out_dtype, int64_t a_zp, int64_t b_zp)
 		int64_t rows = a->nelem / kk;
 
 		if (rows <= INT32_MAX && n <= INT32_MAX && kk <= INT32_MAX) {
-			cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)rows, (int)n, (int)kk, 1.0f,
-				    a->data, (int)kk, b->data, (int)n, 0.0f, o->data, (int)n);
+			ox_sgemm(0, 0, (int)rows, (int)n, (int)kk, 1.0f, a->data, (int)kk, b->data, (int)n, 0.0f,
+				 o->data, (int)n);
 			return 0;
 		}
 	}
@@ -108,9 +160,8 @@ matmul(struct ox_kctx *k, int out_dtype, int64_t a_zp, int64_t b_zp)
 			if (kk == 0)
 				continue;
 			if (out_dtype == OX_FLOAT)
-				cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)m, (int)n, (int)kk, 1.0f,
-					    (const float *)a->data + ao, (int)kk, (const float *)b->data + bo, (int)n,
-					    0.0f, (float *)o->data + co, (int)n);
+				ox_sgemm(0, 0, (int)m, (int)n, (int)kk, 1.0f, (const float *)a->data + ao, (int)kk,
+					 (const float *)b->data + bo, (int)n, 0.0f, (float *)o->data + co, (int)n);
 			else if (out_dtype == OX_DOUBLE)
 				cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)m, (int)n, (int)kk, 1.0,
 					    (const double *)a->data + ao, (int)kk, (const double *)b->data + bo, (int)n,
@@ -200,9 +251,8 @@ ox_op_gemm(struct ox_kctx *k)
 	}
 	switch (a->dtype) {
 	case OX_FLOAT:
-		cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans,
-			    (int)m, (int)n, (int)kk, alpha, a->data, (int)a->dims[1], b->data, (int)b->dims[1],
-			    beta, o->data, (int)n);
+		ox_sgemm(ta, tb, (int)m, (int)n, (int)kk, alpha, a->data, (int)a->dims[1], b->data, (int)b->dims[1],
+			 beta, o->data, (int)n);
 		return 0;
 	case OX_DOUBLE:
 		cblas_dgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans,

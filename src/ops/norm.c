@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ops/fast.h"
 #include "ops/kernel.h"
 
 static bool
@@ -365,34 +366,54 @@ ox_op_lrn(struct ox_kctx *k)
 
 enum smax { SOFTMAX, LOGSOFTMAX, HARDMAX };
 
-/* The common case (float, normalized axis innermost): rows in place, sums in
- * double for accuracy, exp in float for speed. */
+/* The common case (float, normalized axis innermost): one row in float arithmetic,
+ * so that each of the three passes vectorizes; rows spread over the threads. */
+OX_VEC static void
+softmax_row(const float *restrict xr, float *restrict orow, int64_t len, bool logp)
+{
+	float mx = -INFINITY, sum = 0;
+
+	for (int64_t i = 0; i < len; i++)
+		mx = xr[i] > mx ? xr[i] : mx;
+	for (int64_t i = 0; i < len; i++) {
+		orow[i] = ox_vexpf(xr[i] - mx);
+		sum += orow[i];
+	}
+	if (logp) {
+		float ls = logf(sum);
+
+		for (int64_t i = 0; i < len; i++)
+			orow[i] = xr[i] - mx - ls;
+	} else {
+		float inv = 1.0f / sum;
+
+		for (int64_t i = 0; i < len; i++)
+			orow[i] *= inv;
+	}
+}
+
+struct softmax_job {
+	const float *x;
+	float *o;
+	int64_t len;
+	bool logp;
+};
+
+static void
+softmax_part(void *ctx, int64_t lo, int64_t hi)
+{
+	const struct softmax_job *j = ctx;
+
+	for (int64_t r = lo; r < hi; r++)
+		softmax_row(j->x + r * j->len, j->o + r * j->len, j->len, j->logp);
+}
+
 static void
 softmax_rows(const float *x, float *o, int64_t rows, int64_t len, bool logp)
 {
-	for (int64_t r = 0; r < rows; r++) {
-		const float *xr = x + r * len;
-		float *orow = o + r * len, mx = -INFINITY;
-		double sum = 0;
+	struct softmax_job job = { x, o, len, logp };
 
-		for (int64_t i = 0; i < len; i++)
-			mx = xr[i] > mx ? xr[i] : mx;
-		for (int64_t i = 0; i < len; i++) {
-			orow[i] = expf(xr[i] - mx);
-			sum += orow[i];
-		}
-		if (logp) {
-			float ls = (float)log(sum);
-
-			for (int64_t i = 0; i < len; i++)
-				orow[i] = xr[i] - mx - ls;
-		} else {
-			float inv = (float)(1.0 / sum);
-
-			for (int64_t i = 0; i < len; i++)
-				orow[i] *= inv;
-		}
-	}
+	ox_par_for(rows, 1 + 16384 / (len + 1), softmax_part, &job);
 }
 
 /* Before opset 13 the input is flattened to 2-D at axis (default 1) and normalized

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ops/fast.h"
 #include "ops/kernel.h"
 
 enum kind { MAX, AVG, LP };
@@ -79,6 +80,112 @@ pool_float(const struct ox_tensor *x, struct ox_tensor *o, const struct ox_windo
 	}
 }
 
+/* o[lo, hi) = max(o, x[j * st]), NaN sticking as in the scalar loop. */
+OX_VEC static void
+max_row(float *restrict o, const float *restrict x, int64_t lo, int64_t hi, int64_t st)
+{
+	if (st == 2)
+		for (int64_t j = lo; j < hi; j++) {
+			float v = x[2 * j];
+
+			o[j] = v > o[j] || v != v ? v : o[j];
+		}
+	else
+		for (int64_t j = lo; j < hi; j++) {
+			float v = x[j * st];
+
+			o[j] = v > o[j] || v != v ? v : o[j];
+		}
+}
+
+struct pool2d_job {
+	const float *x;
+	float *o;
+	const struct ox_window *w;
+	bool max, incl;
+};
+
+/* The 2-D float case, which is nearly all of them: the window's row and column
+ * ranges are clipped once per output row and column instead of walking an odometer
+ * per tap. Channels [c0, c1). */
+static void
+pool2d_float(void *ctx, int64_t c0, int64_t c1)
+{
+	const struct pool2d_job *j = ctx;
+	const struct ox_window *w = j->w;
+	int64_t ih = w->in[0], iw = w->in[1], oh = w->out[0], ow = w->out[1];
+	int64_t kh = w->kernel[0], kw = w->kernel[1], sh = w->stride[0], sw = w->stride[1];
+	int64_t dh = w->dil[0], dw = w->dil[1], ph = w->pad0[0], pw = w->pad0[1];
+
+	for (int64_t c = c0; c < c1; c++) {
+		const float *xc = j->x + c * ih * iw;
+		float *oc = j->o + c * oh * ow;
+
+		for (int64_t r = 0; r < oh; r++) {
+			int64_t y0 = r * sh - ph, alo = 0, ahi = kh, apad = 0;
+
+			while (alo < ahi && y0 + alo * dh < 0)
+				alo++;
+			while (ahi > alo && y0 + (ahi - 1) * dh >= ih)
+				ahi--;
+			for (int64_t a = 0; a < kh; a++)
+				apad += y0 + a * dh >= -ph && y0 + a * dh < ih + w->pad1[0];
+			if (j->max) {
+				/* A whole output row per tap, so the max runs across the row's
+				 * columns in vector lanes. */
+				float *orow = oc + r * ow;
+
+				for (int64_t q0 = 0; q0 < ow; q0++)
+					orow[q0] = -INFINITY;
+				for (int64_t a = alo; a < ahi; a++)
+					for (int64_t q = 0; q < kw; q++) {
+						int64_t off = q * dw - pw, lo = 0, hi = ow;
+
+						while (lo < ow && lo * sw + off < 0)
+							lo++;
+						while (hi > lo && (hi - 1) * sw + off >= iw)
+							hi--;
+						max_row(orow, xc + (y0 + a * dh) * iw + off, lo, hi, sw);
+					}
+				continue;
+			}
+			for (int64_t q0 = 0; q0 < ow; q0++) {
+				int64_t x0 = q0 * sw - pw, qlo = 0, qhi = kw, qpad = 0;
+				float acc = j->max ? -INFINITY : 0.0f;
+
+				while (qlo < qhi && x0 + qlo * dw < 0)
+					qlo++;
+				while (qhi > qlo && x0 + (qhi - 1) * dw >= iw)
+					qhi--;
+				for (int64_t a = alo; a < ahi; a++) {
+					const float *row = xc + (y0 + a * dh) * iw + x0;
+
+					if (j->max)
+						for (int64_t q = qlo; q < qhi; q++) {
+							float v = row[q * dw];
+
+							acc = v > acc || isnan(v) ? v : acc;
+						}
+					else
+						for (int64_t q = qlo; q < qhi; q++)
+							acc += row[q * dw];
+				}
+				if (!j->max) {
+					int64_t cnt = (ahi - alo) * (qhi - qlo);
+
+					if (j->incl) {
+						for (int64_t q = 0; q < kw; q++)
+							qpad += x0 + q * dw >= -pw && x0 + q * dw < iw + w->pad1[1];
+						cnt = apad * qpad;
+					}
+					acc = cnt > 0 ? acc / (float)cnt : 0.0f;
+				}
+				oc[r * ow + q0] = acc;
+			}
+		}
+	}
+}
+
 static int
 pool(struct ox_kctx *k, enum kind kind, bool global, ox_kernel_fn *self)
 {
@@ -124,6 +231,12 @@ pool(struct ox_kctx *k, enum kind kind, bool global, ox_kernel_fn *self)
 		return OX_ENOMEM;
 	if (kind == MAX && k->n_out > 1 && k->node->out[1] && !(ind = ox_kout(k, 1, OX_INT64, x->ndim, dims)))
 		return OX_ENOMEM;
+	if (x->dtype == OX_FLOAT && !ind && kind != LP && w.nsp == 2) {
+		struct pool2d_job job = { x->data, o->data, &w, kind == MAX, incl };
+
+		ox_par_for(chans, 4, pool2d_float, &job);
+		return 0;
+	}
 	if (x->dtype == OX_FLOAT && !ind && kind != LP) {
 		pool_float(x, o, &w, kind == MAX, incl, chans, iprod, oprod);
 		return 0;

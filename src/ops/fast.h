@@ -1,0 +1,74 @@
+/* ops/fast.h: what the hot float kernels share.
+ *
+ * OX_VEC marks a small loop function to be compiled for AVX-512, AVX2+FMA and the
+ * baseline, picked at load time: the build targets plain x86-64 (SSE2), which leaves
+ * most of the core's width unused, and -O2 does not vectorize loops whose trip count
+ * is unknown. Pointers passed to such functions are restrict and must not overlap.
+ *
+ * ox_par_for runs fn over [0, n) split into one contiguous range per thread of the
+ * executor's thread count (--threads), on a pool of workers kept between calls; the
+ * caller's thread takes the first range. Ranges are never smaller than grain, so small
+ * loops stay on one thread. fn must not call ox_par_for (a nested call runs serially).
+ */
+#ifndef OX_OPS_FAST_H
+#define OX_OPS_FAST_H
+
+#include <stdint.h>
+
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(__OPTIMIZE_SIZE__)
+#define OX_VEC __attribute__((target_clones("avx512f", "avx2", "default"), \
+				     optimize("O3", "no-math-errno")))
+#else
+#define OX_VEC
+#endif
+
+/* Helpers called from OX_VEC loops must be inlined into each clone to vectorize;
+ * GCC does not inline across differing optimize attributes on its own. */
+#ifdef __GNUC__
+#define OX_VINLINE static inline __attribute__((always_inline))
+#else
+#define OX_VINLINE static inline
+#endif
+
+/* expf for loops that vectorize: libm's expf is a call per element and takes a slow
+ * errno path on underflow, which masked attention scores hit on every row. Range
+ * reduction by ln 2 (in two parts), a degree-7 Taylor polynomial on |r| <= ln2/2
+ * (relative error below 3e-7), and the power of two built in the exponent bits.
+ * Below -87.3 the result is 0, above 88.7 +inf, NaN stays NaN. */
+OX_VINLINE float
+ox_vexpf(float x)
+{
+	float xc = x < -87.3f ? -87.3f : x > 88.7f ? 88.7f : x;
+	float n = __builtin_rintf(xc * 1.44269504088896341f);
+	float r = xc - n * 0.693145751953125f - n * 1.42860682030941723e-6f;
+	float p = 1.0f / 5040 + r * 0.0f;
+	union { float f; int32_t i; } s;
+
+	p = p * r + 1.0f / 720;
+	p = p * r + 1.0f / 120;
+	p = p * r + 1.0f / 24;
+	p = p * r + 1.0f / 6;
+	p = p * r + 0.5f;
+	p = p * r + 1.0f;
+	p = p * r + 1.0f;
+	s.i = ((int32_t)n + 127) << 23;
+	p *= s.f;
+	p = x < -87.3f ? 0.0f : x > 88.7f ? __builtin_inff() : p;
+	return x != x ? x : p;
+}
+
+typedef void ox_par_fn(void *ctx, int64_t lo, int64_t hi);
+
+void ox_par_for(int64_t n, int64_t grain, ox_par_fn *fn, void *ctx);
+
+/* The executor's thread count (at least 1). */
+int ox_par_threads(void);
+
+/* cblas_sgemm (row-major) with C split into one block of rows or columns per thread
+ * of ox_par_for. OpenBLAS itself runs on one thread (ox_exec_set_threads): its own
+ * workers spin after each call and starve ours on a small machine, and one pool for
+ * every loop keeps the thread count what --threads says. */
+void ox_sgemm(int trans_a, int trans_b, int m, int n, int k, float alpha, const float *a, int lda,
+	      const float *b, int ldb, float beta, float *c, int ldc);
+
+#endif
