@@ -194,7 +194,7 @@ fuse(struct ox_graph *g, struct ox_node *bn, int64_t opset)
 			r = ox_node_set_input(p, 2, bv);
 		else
 			r = ox_node_add_input(p, bv);
-		if (r < 0 || (!matmul && ox_pass_is(p, "Gemm") && (r = ox_pass_set_float(p, "beta", 1)) < 0))
+		if (r < 0 || (!matmul && ox_pass_is(p, "Gemm") && (r = ox_node_set_attr_float(p, "beta", 1)) < 0))
 			goto out;
 		out = x;
 	}

@@ -78,7 +78,7 @@ ox_pass_fuse_consecutive_squeezes(struct ox_graph *g, struct ox_pass_ctx *pc)
 		}
 		qsort(all, (size_t)(n1 + n2), sizeof *all, cmp64);
 		if (opset < 13) {
-			r = ox_pass_set_ints(s2, "axes", all, (size_t)(n1 + n2));
+			r = ox_node_set_attr_ints(s2, "axes", all, (size_t)(n1 + n2));
 		} else {
 			struct ox_value *v = ox_pass_new_ints(g, "squeeze_axes", all, n1 + n2);
 

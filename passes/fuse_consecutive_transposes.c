@@ -53,7 +53,7 @@ ox_pass_fuse_consecutive_transposes(struct ox_graph *g, struct ox_pass_ctx *pc)
 				goto next;
 			p[k] = p1[p2[k]];
 		}
-		if ((r = ox_pass_set_ints(t2, "perm", p, (size_t)n2)) < 0 ||
+		if ((r = ox_node_set_attr_ints(t2, "perm", p, (size_t)n2)) < 0 ||
 		    (r = ox_node_set_input(t2, 0, t1->in[0])) < 0)
 			return ox_diag_error(pc->diag, r, "out of memory");
 		ox_pass_kill(t1);

@@ -81,7 +81,7 @@ ox_pass_fuse_consecutive_unsqueezes(struct ox_graph *g, struct ox_pass_ctx *pc)
 			all[n2 + k] = freepos[a1[k]];
 		qsort(all, (size_t)(n1 + n2), sizeof *all, cmp64);
 		if (opset < 13) {
-			r = ox_pass_set_ints(u2, "axes", all, (size_t)(n1 + n2));
+			r = ox_node_set_attr_ints(u2, "axes", all, (size_t)(n1 + n2));
 		} else {
 			struct ox_value *v = ox_pass_new_ints(g, "unsqueeze_axes", all, n1 + n2);
 

@@ -93,7 +93,7 @@ fuse(struct ox_graph *g, struct ox_node *f, bool tanh_form)
 	if (!(gelu = ox_node_new(g, "Gelu", "", 1, 1)))
 		return OX_ENOMEM;
 	if (ox_node_set_input(gelu, 0, x) < 0 ||
-	    (tanh_form && ox_pass_set_string(gelu, "approximate", "tanh") < 0))
+	    (tanh_form && ox_node_set_attr_string(gelu, "approximate", "tanh") < 0))
 		return OX_ENOMEM;
 	gelu->name = f->name;
 	gelu->out[0]->type = y->type;

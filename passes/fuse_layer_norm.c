@@ -144,8 +144,8 @@ fuse(struct ox_graph *g, struct ox_node *div)
 	}
 	if (!(ln = ox_node_new(g, "LayerNormalization", "", beta ? 3 : 2, 1)) ||
 	    ox_node_set_input(ln, 0, x) < 0 || ox_node_set_input(ln, 1, gamma) < 0 ||
-	    (beta && ox_node_set_input(ln, 2, beta) < 0) || ox_pass_set_int(ln, "axis", -k) < 0 ||
-	    ox_pass_set_float(ln, "epsilon", (float)eps) < 0)
+	    (beta && ox_node_set_input(ln, 2, beta) < 0) || ox_node_set_attr_int(ln, "axis", -k) < 0 ||
+	    ox_node_set_attr_float(ln, "epsilon", (float)eps) < 0)
 		return OX_ENOMEM;
 	ln->name = div->name;
 	ln->out[0]->type = y->type;

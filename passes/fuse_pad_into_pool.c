@@ -41,7 +41,7 @@ ox_pass_fuse_pad_into_pool(struct ox_graph *g, struct ox_pass_ctx *pc)
 			continue;
 		if ((r = ox_padfold_apply(pool, pads, R)) < 0)
 			return ox_diag_error(pc->diag, r, "out of memory");
-		if (r > 0 && avg && ox_pass_set_int(pool, "count_include_pad", 1) < 0)
+		if (r > 0 && avg && ox_node_set_attr_int(pool, "count_include_pad", 1) < 0)
 			return ox_diag_error(pc->diag, OX_ENOMEM, "out of memory");
 		n += r;
 	}

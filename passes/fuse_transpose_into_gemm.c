@@ -27,7 +27,7 @@ ox_pass_fuse_transpose_into_gemm(struct ox_graph *g, struct ox_pass_ctx *pc)
 			np = ox_pass_attr_ints(t, "perm", &perm);
 			if (np >= 0 && (np != 2 || perm[0] != 1 || perm[1] != 0))
 				continue;
-			if ((r = ox_pass_set_int(gemm, flags[k], !ox_node_attr_int(gemm, flags[k], 0))) < 0 ||
+			if ((r = ox_node_set_attr_int(gemm, flags[k], !ox_node_attr_int(gemm, flags[k], 0))) < 0 ||
 			    (r = ox_node_set_input(gemm, k, t->in[0])) < 0)
 				return ox_diag_error(pc->diag, r, "out of memory");
 			ox_pass_kill(t);

@@ -64,7 +64,7 @@ ox_padfold_apply(struct ox_node *node, const int64_t *pads, int R)
 		np[k] = (no > 0 ? old[k] : 0) + pads[2 + k];
 		np[nsp + k] = (no > 0 ? old[nsp + k] : 0) + pads[R + 2 + k];
 	}
-	if ((r = ox_pass_set_ints(node, "pads", np, (size_t)(2 * nsp))) < 0 ||
+	if ((r = ox_node_set_attr_ints(node, "pads", np, (size_t)(2 * nsp))) < 0 ||
 	    (r = ox_node_set_input(node, 0, pad->in[0])) < 0)
 		return r;
 	ox_pass_kill(pad);

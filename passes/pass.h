@@ -173,12 +173,7 @@ struct ox_value *ox_pass_new_ints(struct ox_graph *g, const char *base, const in
 				  int n);
 
 /* Set (add or replace) an attribute of node; strings and lists are copied. */
-int ox_pass_set_int(struct ox_node *node, const char *name, int64_t v);
-int ox_pass_set_float(struct ox_node *node, const char *name, float v);
-int ox_pass_set_ints(struct ox_node *node, const char *name, const int64_t *v, size_t n);
-int ox_pass_set_string(struct ox_node *node, const char *name, const char *s);
 /* Drop an attribute of node (nothing when absent). */
-void ox_pass_del_attr(struct ox_node *node, const char *name);
 /* The ints attribute name of node: its count, or -1 when absent. */
 int ox_pass_attr_ints(const struct ox_node *node, const char *name, const int64_t **out);
 /* The string attribute name of node compared with s; dflt when absent. */

@@ -240,6 +240,17 @@ struct ox_attr *ox_node_attr(const struct ox_node *node, const char *name);
 int64_t ox_node_attr_int(const struct ox_node *node, const char *name, int64_t dflt);
 float ox_node_attr_float(const struct ox_node *node, const char *name, float dflt);
 
+/* Set attribute name of node to a value (replacing one of that name, adding it
+ * otherwise); values are copied into the model's arena. 0 or OX_ENOMEM. */
+int ox_node_set_attr_int(struct ox_node *node, const char *name, int64_t v);
+int ox_node_set_attr_float(struct ox_node *node, const char *name, float v);
+int ox_node_set_attr_ints(struct ox_node *node, const char *name, const int64_t *v, size_t n);
+int ox_node_set_attr_floats(struct ox_node *node, const char *name, const float *v, size_t n);
+int ox_node_set_attr_string(struct ox_node *node, const char *name, const char *s);
+
+/* Remove attribute name from node, if present. */
+void ox_node_del_attr(struct ox_node *node, const char *name);
+
 /* true when node is op_type in the ONNX domain (domain NULL/""/"ai.onnx") or in domain. */
 bool ox_node_is(const struct ox_node *node, const char *domain, const char *op_type);
 

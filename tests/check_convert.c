@@ -102,7 +102,7 @@ START_TEST(test_squeeze_up)
 	struct ox_node *n = unary(m, "Squeeze", x);
 	const struct ox_node *s;
 
-	ck_assert_int_eq(ox_cv_set_ints(n, "axes", axes, 2), 0);
+	ck_assert_int_eq(ox_node_set_attr_ints(n, "axes", axes, 2), 0);
 	ck_assert_int_eq(convert(m, 13), 0);
 	ck_assert_int_eq(ox_model_opset(m, ""), 13);
 	s = only_node(m, "Squeeze");
@@ -170,8 +170,8 @@ START_TEST(test_reduce_mean_up18)
 	struct ox_node *n = unary(m, "ReduceMean", x);
 	const struct ox_node *s;
 
-	ck_assert_int_eq(ox_cv_set_ints(n, "axes", axes, 1), 0);
-	ck_assert_int_eq(ox_cv_set_int(n, "keepdims", 0), 0);
+	ck_assert_int_eq(ox_node_set_attr_ints(n, "axes", axes, 1), 0);
+	ck_assert_int_eq(ox_node_set_attr_int(n, "keepdims", 0), 0);
 	ck_assert_int_eq(convert(m, 18), 0);
 	s = only_node(m, "ReduceMean");
 	ck_assert_ptr_null(ox_node_attr(s, "axes"));
@@ -191,8 +191,8 @@ START_TEST(test_clip_up11)
 	struct ox_node *n = unary(m, "Clip", x);
 	const struct ox_node *s;
 
-	ck_assert_int_eq(ox_cv_set_float(n, "min", -1.0f), 0);
-	ck_assert_int_eq(ox_cv_set_float(n, "max", 2.0f), 0);
+	ck_assert_int_eq(ox_node_set_attr_float(n, "min", -1.0f), 0);
+	ck_assert_int_eq(ox_node_set_attr_float(n, "max", 2.0f), 0);
 	ck_assert_int_eq(convert(m, 11), 0);
 	s = only_node(m, "Clip");
 	ck_assert_int_eq(s->n_attrs, 0);
@@ -267,7 +267,7 @@ START_TEST(test_softmax_down_transposed)
 	struct ox_node *n = unary(m, "Softmax", x);
 
 	/* Axis 1 of 3 is not the last: Softmax-11 would flatten; swap it last instead. */
-	ck_assert_int_eq(ox_cv_set_int(n, "axis", 1), 0);
+	ck_assert_int_eq(ox_node_set_attr_int(n, "axis", 1), 0);
 	ck_assert_int_eq(convert(m, 11), 0);
 	ck_assert_uint_eq(count(m, "Transpose"), 2);
 	ck_assert_int_eq(ox_node_attr_int(only_node(m, "Softmax"), "axis", 0), -1);
@@ -285,7 +285,7 @@ START_TEST(test_softmax_down_refused)
 
 	/* Rank unknown and axis not -1: nothing to say at opset 11. */
 	x->type->rank = -1;
-	ck_assert_int_eq(ox_cv_set_int(n, "axis", 1), 0);
+	ck_assert_int_eq(ox_node_set_attr_int(n, "axis", 1), 0);
 	ck_assert_int_eq(convert(m, 11), 1);
 	ck_assert_int_eq(ox_node_attr_int(only_node(m, "Softmax"), "axis", 0), 1);
 	ox_model_free(m);
@@ -301,7 +301,7 @@ START_TEST(test_upsample_to_resize)
 	struct ox_node *n = unary(m, "Upsample", x);
 	const struct ox_node *s;
 
-	ck_assert_int_eq(ox_cv_set_floats(n, "scales", sc, 4), 0);
+	ck_assert_int_eq(ox_node_set_attr_floats(n, "scales", sc, 4), 0);
 	ck_assert_int_eq(convert(m, 13), 0);
 	s = only_node(m, "Resize");
 	ck_assert_int_eq(s->n_in, 3);

@@ -128,7 +128,7 @@ output(struct ox_graph *g, struct ox_value *v, const char *name, int rank, const
 static void
 set_ints(struct ox_node *nd, const char *name, int n, const int64_t *v)
 {
-	ck_assert_int_eq(ox_pass_set_ints(nd, name, v, (size_t)n), 0);
+	ck_assert_int_eq(ox_node_set_attr_ints(nd, name, v, (size_t)n), 0);
 }
 
 /* Run passes (verifying after each) and return the rewrite count. */
@@ -510,7 +510,7 @@ START_TEST(test_shape_ops)
 
 	ox_node_add_input(cat, sl->out[0]);
 	ox_node_add_input(cat, init_i(g, "m1", 1, (int64_t[]){ -1 }));
-	ox_pass_set_int(cat, "axis", 0);
+	ox_node_set_attr_int(cat, "axis", 0);
 	rs = node(g, "Reshape", 2, x, cat->out[0]);
 	(void)gather;
 	output(g, rs->out[0], "y", 2, dout);
@@ -617,8 +617,8 @@ START_TEST(test_nops)
 	struct ox_node *tr = node(g, "Transpose", 1, ex->out[0]);
 	struct ox_node *neg = node(g, "Neg", 1, tr->out[0]);
 
-	ox_pass_set_int(cat, "axis", 0);
-	ox_pass_set_int(ca, "to", OX_FLOAT);
+	ox_node_set_attr_int(cat, "axis", 0);
+	ox_node_set_attr_int(ca, "to", OX_FLOAT);
 	set_ints(tr, "perm", 2, (int64_t[]){ 0, 1 });
 	output(g, neg->out[0], "y", 2, d);
 	check_same(m, "default", 0);

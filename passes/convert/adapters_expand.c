@@ -46,10 +46,10 @@ reduce_mean(struct ox_cv *cv, struct ox_value *x, const int64_t *axes, int n)
 		r = a ? ox_cv_add(cv, "ReduceMean", 1, 2, x, a) : NULL;
 	} else {
 		r = ox_cv_add(cv, "ReduceMean", 1, 1, x);
-		if (r && ox_cv_set_ints(r, "axes", axes, (size_t)n) < 0)
+		if (r && ox_node_set_attr_ints(r, "axes", axes, (size_t)n) < 0)
 			return NULL;
 	}
-	if (r && ox_cv_set_int(r, "keepdims", 1) < 0)
+	if (r && ox_node_set_attr_int(r, "keepdims", 1) < 0)
 		return NULL;
 	return r ? r->out[0] : NULL;
 }
@@ -121,7 +121,7 @@ hardswish_down14(struct ox_cv *cv, struct ox_node *node)
 	if ((r = check_float(cv, node, &dt)) != 0)
 		return r;
 	if (!(hs = ox_cv_add(cv, "HardSigmoid", 1, 1, node->in[0])) ||
-	    ox_cv_set_float(hs, "alpha", 1.0f / 6.0f) < 0 || ox_cv_set_float(hs, "beta", 0.5f) < 0)
+	    ox_node_set_attr_float(hs, "alpha", 1.0f / 6.0f) < 0 || ox_node_set_attr_float(hs, "beta", 0.5f) < 0)
 		return OX_ENOMEM;
 	return finish(node, op2(cv, "Mul", node->in[0], hs->out[0]));
 }
@@ -150,7 +150,7 @@ celu_down12(struct ox_cv *cv, struct ox_node *node)
 	if (alpha == 0.0f)
 		return ox_cv_refuse(cv, node, "alpha is 0");
 	if (!(elu = ox_cv_add(cv, "Elu", 1, 1, op2(cv, "Div", node->in[0], ox_cv_scalar(cv, dt, alpha)))) ||
-	    !elu->in[0] || ox_cv_set_float(elu, "alpha", 1.0f) < 0)
+	    !elu->in[0] || ox_node_set_attr_float(elu, "alpha", 1.0f) < 0)
 		return OX_ENOMEM;
 	return finish(node, op2(cv, "Mul", elu->out[0], ox_cv_scalar(cv, dt, alpha)));
 }

@@ -24,7 +24,7 @@ ints_attr_to_input(struct ox_cv *cv, struct ox_node *node, const char *name, int
 		return 0;
 	if (!(c = ox_cv_ints(cv, v, n)) || (r = ox_cv_set_input(node, i, c)) < 0)
 		return OX_ENOMEM;
-	ox_cv_del_attr(node, name);
+	ox_node_del_attr(node, name);
 	return 0;
 }
 
@@ -49,7 +49,7 @@ ints_input_to_attr(struct ox_node *node, int i, const char *name)
 	n = ox_cv_const_ints(node->in[i], buf, MAXN);
 	if (n < 0)
 		return OX_EINVAL;
-	if ((r = ox_cv_set_ints(node, name, buf, (size_t)n)) < 0)
+	if ((r = ox_node_set_attr_ints(node, name, buf, (size_t)n)) < 0)
 		return r;
 	ox_node_set_input(node, i, NULL);
 	ox_cv_trim_inputs(node);
@@ -81,7 +81,7 @@ axes_down(struct ox_cv *cv, struct ox_node *node)
 					    cv->newer->since_version);
 	}
 	if (reduce)
-		ox_cv_del_attr(node, "noop_with_empty_axes");
+		ox_node_del_attr(node, "noop_with_empty_axes");
 	return ints_input_to_attr(node, 1, "axes");
 }
 
@@ -108,7 +108,7 @@ split_up18(struct ox_cv *cv, struct ox_node *node)
 	(void)cv;
 	if (node->n_in > 1 && node->in[1])
 		return 0;
-	return ox_cv_set_int(node, "num_outputs", node->n_out);
+	return ox_node_set_attr_int(node, "num_outputs", node->n_out);
 }
 
 static int
@@ -123,7 +123,7 @@ split_down18(struct ox_cv *cv, struct ox_node *node)
 		return 0;
 	n = no->i;
 	if (node->n_in > 1 && node->in[1]) {
-		ox_cv_del_attr(node, "num_outputs");
+		ox_node_del_attr(node, "num_outputs");
 		return 0;
 	}
 	if (axis < 0 && rank >= 0)
@@ -135,7 +135,7 @@ split_down18(struct ox_cv *cv, struct ox_node *node)
 		return ox_cv_refuse(cv, node,
 				    "num_outputs needs the split dimension to be known to go below opset 18");
 	if (dim % n == 0) {
-		ox_cv_del_attr(node, "num_outputs");
+		ox_node_del_attr(node, "num_outputs");
 		return 0;
 	}
 	/* Opset 18 makes the last chunk smaller; before, sizes must be spelled out. */
@@ -149,7 +149,7 @@ split_down18(struct ox_cv *cv, struct ox_node *node)
 	}
 	if (!(c = ox_cv_ints(cv, sizes, (int)n)) || ox_cv_set_input(node, 1, c) < 0)
 		return OX_ENOMEM;
-	ox_cv_del_attr(node, "num_outputs");
+	ox_node_del_attr(node, "num_outputs");
 	return 0;
 }
 
@@ -174,7 +174,7 @@ pad_up11(struct ox_cv *cv, struct ox_node *node)
 		if (!c || ox_cv_set_input(node, 2, c) < 0)
 			return OX_ENOMEM;
 	}
-	ox_cv_del_attr(node, "value");
+	ox_node_del_attr(node, "value");
 	return 0;
 }
 
@@ -189,7 +189,7 @@ pad_down11(struct ox_cv *cv, struct ox_node *node)
 	if (node->n_in > 2 && node->in[2] && ox_cv_const_doubles(node->in[2], v, 1) != 1)
 		return ox_cv_refuse(cv, node, "constant_value is not a constant");
 	if (node->n_in > 2 && node->in[2]) {
-		if ((r = ox_cv_set_float(node, "value", (float)v[0])) < 0)
+		if ((r = ox_node_set_attr_float(node, "value", (float)v[0])) < 0)
 			return r;
 		ox_node_set_input(node, 2, NULL);
 	}
@@ -253,8 +253,8 @@ clip_up11(struct ox_cv *cv, struct ox_node *node)
 		return OX_ENOMEM;
 	if ((a && ox_cv_set_input(node, 1, a) < 0) || (b && ox_cv_set_input(node, 2, b) < 0))
 		return OX_ENOMEM;
-	ox_cv_del_attr(node, "min");
-	ox_cv_del_attr(node, "max");
+	ox_node_del_attr(node, "min");
+	ox_node_del_attr(node, "max");
 	return 0;
 }
 
@@ -268,9 +268,9 @@ clip_down11(struct ox_cv *cv, struct ox_node *node)
 	if ((has_lo && ox_cv_const_doubles(node->in[1], &lo, 1) != 1) ||
 	    (has_hi && ox_cv_const_doubles(node->in[2], &hi, 1) != 1))
 		return ox_cv_refuse(cv, node, "min/max are not constants");
-	if (has_lo && (r = ox_cv_set_float(node, "min", (float)lo)) < 0)
+	if (has_lo && (r = ox_node_set_attr_float(node, "min", (float)lo)) < 0)
 		return r;
-	if (has_hi && (r = ox_cv_set_float(node, "max", (float)hi)) < 0)
+	if (has_hi && (r = ox_node_set_attr_float(node, "max", (float)hi)) < 0)
 		return r;
 	if (node->n_in > 2)
 		ox_node_set_input(node, 2, NULL);
@@ -335,7 +335,7 @@ topk_up10(struct ox_cv *cv, struct ox_node *node)
 		return ox_cv_refuse(cv, node, "TopK has no k");
 	if (!(c = ox_cv_ints(cv, &k, 1)) || ox_cv_set_input(node, 1, c) < 0)
 		return OX_ENOMEM;
-	ox_cv_del_attr(node, "k");
+	ox_node_del_attr(node, "k");
 	return 0;
 }
 
@@ -347,7 +347,7 @@ topk_down10(struct ox_cv *cv, struct ox_node *node)
 
 	if (node->n_in < 2 || !node->in[1] || ox_cv_const_ints(node->in[1], k, 2) != 1)
 		return ox_cv_refuse(cv, node, "k is not a constant");
-	if ((r = ox_cv_set_int(node, "k", k[0])) < 0)
+	if ((r = ox_node_set_attr_int(node, "k", k[0])) < 0)
 		return r;
 	ox_node_set_input(node, 1, NULL);
 	ox_cv_trim_inputs(node);
@@ -368,7 +368,7 @@ dropout_up12(struct ox_cv *cv, struct ox_node *node)
 	if (ratio) {
 		if (!(c = ox_cv_scalar(cv, OX_FLOAT, ratio->f)) || ox_cv_set_input(node, 1, c) < 0)
 			return OX_ENOMEM;
-		ox_cv_del_attr(node, "ratio");
+		ox_node_del_attr(node, "ratio");
 	}
 	return 0;
 }
@@ -388,12 +388,12 @@ dropout_down12(struct ox_cv *cv, struct ox_node *node)
 		return ox_cv_refuse(cv, node, "training_mode is not a constant false");
 	if (node->n_in > 1 && node->in[1] && ox_cv_const_doubles(node->in[1], &ratio, 1) != 1)
 		return ox_cv_refuse(cv, node, "ratio is not a constant");
-	if (node->n_in > 1 && node->in[1] && (r = ox_cv_set_float(node, "ratio", (float)ratio)) < 0)
+	if (node->n_in > 1 && node->in[1] && (r = ox_node_set_attr_float(node, "ratio", (float)ratio)) < 0)
 		return r;
 	for (int i = node->n_in - 1; i >= 1; i--)
 		ox_node_set_input(node, i, NULL);
 	ox_cv_trim_inputs(node);
-	ox_cv_del_attr(node, "seed");
+	ox_node_del_attr(node, "seed");
 	return 0;
 }
 
@@ -413,7 +413,7 @@ upsample_up9(struct ox_cv *cv, struct ox_node *node)
 	if (!(c = ox_cv_scalars(cv, OX_FLOAT, v, (int)s->n_floats, false)) ||
 	    ox_cv_set_input(node, 1, c) < 0)
 		return OX_ENOMEM;
-	ox_cv_del_attr(node, "scales");
+	ox_node_del_attr(node, "scales");
 	return 0;
 }
 
@@ -428,7 +428,7 @@ upsample_down9(struct ox_cv *cv, struct ox_node *node)
 		return ox_cv_refuse(cv, node, "scales is not a constant");
 	for (int k = 0; k < n; k++)
 		f[k] = (float)v[k];
-	if ((r = ox_cv_set_floats(node, "scales", f, (size_t)n)) < 0)
+	if ((r = ox_node_set_attr_floats(node, "scales", f, (size_t)n)) < 0)
 		return r;
 	ox_node_set_input(node, 1, NULL);
 	ox_cv_trim_inputs(node);
@@ -453,8 +453,8 @@ upsample_to_resize(struct ox_cv *cv, struct ox_node *node)
 	if (!(roi = ox_cv_scalars(cv, OX_FLOAT, NULL, 0, false)))
 		return OX_ENOMEM;
 	if ((r = ox_cv_set_input(node, 2, scales)) < 0 || (r = ox_node_set_input(node, 1, roi)) < 0 ||
-	    (r = ox_cv_set_string(node, "coordinate_transformation_mode", "asymmetric")) < 0 ||
-	    (r = ox_cv_set_string(node, "nearest_mode", "floor")) < 0)
+	    (r = ox_node_set_attr_string(node, "coordinate_transformation_mode", "asymmetric")) < 0 ||
+	    (r = ox_node_set_attr_string(node, "nearest_mode", "floor")) < 0)
 		return r;
 	cv->level = 11;
 	return 0;
@@ -504,9 +504,9 @@ resize_up11(struct ox_cv *cv, struct ox_node *node)
 		return OX_ENOMEM;
 	if ((r = ox_cv_set_input(node, 2, scales)) < 0 || (r = ox_node_set_input(node, 1, roi)) < 0)
 		return r;
-	if ((r = ox_cv_set_string(node, "coordinate_transformation_mode", "asymmetric")) < 0)
+	if ((r = ox_node_set_attr_string(node, "coordinate_transformation_mode", "asymmetric")) < 0)
 		return r;
-	if (nearest && (r = ox_cv_set_string(node, "nearest_mode", nm)) < 0)
+	if (nearest && (r = ox_node_set_attr_string(node, "nearest_mode", nm)) < 0)
 		return r;
 	return 0;
 }
@@ -538,7 +538,7 @@ resize_down11(struct ox_cv *cv, struct ox_node *node)
 	for (const char *const *a = (const char *const[]){ "coordinate_transformation_mode",
 		     "nearest_mode", "cubic_coeff_a", "exclude_outside", "extrapolation_value", NULL };
 	     *a; a++)
-		ox_cv_del_attr(node, *a);
+		ox_node_del_attr(node, *a);
 	return 0;
 }
 

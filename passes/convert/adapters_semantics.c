@@ -54,14 +54,14 @@ softmax_up13(struct ox_cv *cv, struct ox_node *node)
 	int r;
 
 	if (rank >= 0 && (axis == rank - 1 || axis == -1))
-		return ox_cv_set_int(node, "axis", -1);
+		return ox_node_set_attr_int(node, "axis", -1);
 	if (!(shape = ox_cv_add(cv, "Shape", 1, 1, node->in[0])) ||
 	    !(flat = ox_cv_add(cv, "Flatten", 1, 1, node->in[0])) ||
 	    !(back = ox_cv_add(cv, "Reshape", 1, 2, NULL, shape->out[0])))
 		return OX_ENOMEM;
-	if ((r = ox_cv_set_int(flat, "axis", axis)) < 0 ||
+	if ((r = ox_node_set_attr_int(flat, "axis", axis)) < 0 ||
 	    (r = ox_node_set_input(node, 0, flat->out[0])) < 0 ||
-	    (r = ox_cv_set_int(node, "axis", 1)) < 0 ||
+	    (r = ox_node_set_attr_int(node, "axis", 1)) < 0 ||
 	    (r = ox_value_replace_uses(old, back->out[0])) < 0 ||
 	    (r = ox_node_set_input(back, 0, old)) < 0)
 		return r;
@@ -80,7 +80,7 @@ softmax_down13(struct ox_cv *cv, struct ox_node *node)
 	int r;
 
 	if (axis == -1 || (rank >= 0 && axis == rank - 1))
-		return ox_cv_set_int(node, "axis", -1);
+		return ox_node_set_attr_int(node, "axis", -1);
 	if (rank < 0 || rank > OX_MAX_RANK || axis < -rank || axis >= rank)
 		return ox_cv_refuse(cv, node,
 				    "axis %lld is not the last dimension and the rank is unknown",
@@ -95,10 +95,10 @@ softmax_down13(struct ox_cv *cv, struct ox_node *node)
 	if (!(in = ox_cv_add(cv, "Transpose", 1, 1, node->in[0])) ||
 	    !(back = ox_cv_add(cv, "Transpose", 1, 1, NULL)))
 		return OX_ENOMEM;
-	if ((r = ox_cv_set_ints(in, "perm", perm, (size_t)rank)) < 0 ||
-	    (r = ox_cv_set_ints(back, "perm", perm, (size_t)rank)) < 0 ||
+	if ((r = ox_node_set_attr_ints(in, "perm", perm, (size_t)rank)) < 0 ||
+	    (r = ox_node_set_attr_ints(back, "perm", perm, (size_t)rank)) < 0 ||
 	    (r = ox_node_set_input(node, 0, in->out[0])) < 0 ||
-	    (r = ox_cv_set_int(node, "axis", -1)) < 0 ||
+	    (r = ox_node_set_attr_int(node, "axis", -1)) < 0 ||
 	    (r = ox_value_replace_uses(old, back->out[0])) < 0 ||
 	    (r = ox_node_set_input(back, 0, old)) < 0)
 		return r;
@@ -112,8 +112,8 @@ bn_up7(struct ox_cv *cv, struct ox_node *node)
 {
 	if (ox_node_attr_int(node, "is_test", 0) == 0 && extra_outputs_used(node, 1))
 		return ox_cv_refuse(cv, node, "training outputs of BatchNormalization-6");
-	ox_cv_del_attr(node, "is_test");
-	ox_cv_del_attr(node, "consumed_inputs");
+	ox_node_del_attr(node, "is_test");
+	ox_node_del_attr(node, "consumed_inputs");
 	return 0;
 }
 
@@ -122,7 +122,7 @@ bn_down7(struct ox_cv *cv, struct ox_node *node)
 {
 	if (extra_outputs_used(node, 1))
 		return ox_cv_refuse(cv, node, "training outputs are used");
-	return ox_cv_set_int(node, "is_test", 1);
+	return ox_node_set_attr_int(node, "is_test", 1);
 }
 
 static int
@@ -130,7 +130,7 @@ bn_up9(struct ox_cv *cv, struct ox_node *node)
 {
 	if (ox_node_attr_int(node, "spatial", 1) != 1)
 		return ox_cv_refuse(cv, node, "spatial=0 has no equivalent from opset 9");
-	ox_cv_del_attr(node, "spatial");
+	ox_node_del_attr(node, "spatial");
 	return 0;
 }
 
@@ -148,7 +148,7 @@ bn_down14(struct ox_cv *cv, struct ox_node *node)
 {
 	if (ox_node_attr_int(node, "training_mode", 0) != 0 || extra_outputs_used(node, 1))
 		return ox_cv_refuse(cv, node, "training mode has no equivalent before opset 14");
-	ox_cv_del_attr(node, "training_mode");
+	ox_node_del_attr(node, "training_mode");
 	drop_outputs(node, 1);
 	return 0;
 }
@@ -159,7 +159,7 @@ static int
 gemm_up7(struct ox_cv *cv, struct ox_node *node)
 {
 	(void)cv;
-	ox_cv_del_attr(node, "broadcast");
+	ox_node_del_attr(node, "broadcast");
 	return 0;
 }
 
@@ -167,7 +167,7 @@ static int
 gemm_down7(struct ox_cv *cv, struct ox_node *node)
 {
 	(void)cv;
-	return ox_cv_set_int(node, "broadcast", 1);
+	return ox_node_set_attr_int(node, "broadcast", 1);
 }
 
 static int
@@ -218,7 +218,7 @@ static int
 roialign_up16(struct ox_cv *cv, struct ox_node *node)
 {
 	(void)cv;
-	return ox_cv_set_string(node, "coordinate_transformation_mode", "output_half_pixel");
+	return ox_node_set_attr_string(node, "coordinate_transformation_mode", "output_half_pixel");
 }
 
 static int
@@ -226,7 +226,7 @@ roialign_down16(struct ox_cv *cv, struct ox_node *node)
 {
 	if (!ox_cv_attr_str_is(node, "coordinate_transformation_mode", "output_half_pixel", false))
 		return ox_cv_refuse(cv, node, "half_pixel coordinates need opset 16");
-	ox_cv_del_attr(node, "coordinate_transformation_mode");
+	ox_node_del_attr(node, "coordinate_transformation_mode");
 	return 0;
 }
 
@@ -235,7 +235,7 @@ rename_mode(struct ox_node *node, const char *const *from, const char *const *to
 {
 	for (int k = 0; from[k]; k++)
 		if (ox_cv_attr_str_is(node, "mode", from[k], false))
-			return ox_cv_set_string(node, "mode", to[k]);
+			return ox_node_set_attr_string(node, "mode", to[k]);
 	return 0;
 }
 
@@ -281,7 +281,7 @@ group_norm_up21(struct ox_cv *cv, struct ox_node *node)
 	if (ox_node_set_input(node, 1, vs) < 0 || ox_node_set_input(node, 2, vb) < 0)
 		return OX_ENOMEM;
 	/* GroupNormalization-18 computed in the input type. */
-	return ox_cv_set_int(node, "stash_type", dt == OX_FLOAT ? 1 : 0);
+	return ox_node_set_attr_int(node, "stash_type", dt == OX_FLOAT ? 1 : 0);
 }
 
 static int
@@ -311,7 +311,7 @@ group_norm_down21(struct ox_cv *cv, struct ox_node *node)
 				return OX_ENOMEM;
 			if (ox_node_set_input(node, 1, vs) < 0 || ox_node_set_input(node, 2, vb) < 0)
 				return OX_ENOMEM;
-			ox_cv_del_attr(node, "stash_type");
+			ox_node_del_attr(node, "stash_type");
 			return 0;
 		}
 	}
@@ -330,7 +330,7 @@ quant_down13(struct ox_cv *cv, struct ox_node *node)
 
 	if (!(rank == 0 || (t && t->nelem == 1)))
 		return ox_cv_refuse(cv, node, "per-axis quantization needs opset 13");
-	ox_cv_del_attr(node, "axis");
+	ox_node_del_attr(node, "axis");
 	return 0;
 }
 
@@ -378,14 +378,14 @@ binary_up7(struct ox_cv *cv, struct ox_node *node)
 				axes[k] = rb + k;
 			/* At level 7 Unsqueeze takes axes as an attribute. */
 			if (!(u = ox_cv_add(cv, "Unsqueeze", 1, 1, node->in[1])) ||
-			    ox_cv_set_ints(u, "axes", axes, (size_t)trail) < 0 ||
+			    ox_node_set_attr_ints(u, "axes", axes, (size_t)trail) < 0 ||
 			    ox_node_set_input(node, 1, u->out[0]) < 0)
 				return OX_ENOMEM;
 		}
 	}
-	ox_cv_del_attr(node, "broadcast");
-	ox_cv_del_attr(node, "axis");
-	ox_cv_del_attr(node, "consumed_inputs");
+	ox_node_del_attr(node, "broadcast");
+	ox_node_del_attr(node, "axis");
+	ox_node_del_attr(node, "consumed_inputs");
 	return 0;
 }
 
@@ -399,7 +399,7 @@ prelu_up7(struct ox_cv *cv, struct ox_node *node)
 	int64_t c = ox_cv_dim(node->in[1], 0), axes[OX_MAX_RANK];
 	struct ox_node *u;
 
-	ox_cv_del_attr(node, "consumed_inputs");
+	ox_node_del_attr(node, "consumed_inputs");
 	if (rs == 0 || (rs >= 1 && c == 1 && rs == 1) || (rs == 1 && rx == 2))
 		return 0;
 	if (rs != 1 || rx < 3 || rx > OX_MAX_RANK || c < 0)
@@ -407,7 +407,7 @@ prelu_up7(struct ox_cv *cv, struct ox_node *node)
 	for (int k = 0; k < rx - 2; k++)
 		axes[k] = 1 + k;
 	if (!(u = ox_cv_add(cv, "Unsqueeze", 1, 1, node->in[1])) ||
-	    ox_cv_set_ints(u, "axes", axes, (size_t)(rx - 2)) < 0 ||
+	    ox_node_set_attr_ints(u, "axes", axes, (size_t)(rx - 2)) < 0 ||
 	    ox_node_set_input(node, 1, u->out[0]) < 0)
 		return OX_ENOMEM;
 	return 0;
@@ -420,7 +420,7 @@ maxpool_down8(struct ox_cv *cv, struct ox_node *node)
 {
 	if (extra_outputs_used(node, 1) || ox_node_attr_int(node, "storage_order", 0) != 0)
 		return ox_cv_refuse(cv, node, "the Indices output needs opset 8");
-	ox_cv_del_attr(node, "storage_order");
+	ox_node_del_attr(node, "storage_order");
 	drop_outputs(node, 1);
 	return 0;
 }
@@ -451,10 +451,10 @@ constant_down12(struct ox_cv *cv, struct ox_node *node)
 			memcpy(t->data, forms[f].list ? at->floats : &at->f, (size_t)n * 4);
 		else if (n)
 			memcpy(t->data, forms[f].list ? at->ints : &at->i, (size_t)n * 8);
-		ox_cv_del_attr(node, forms[f].name);
+		ox_node_del_attr(node, forms[f].name);
 		at = ox_node_attr(node, "value");
 		if (!at) {
-			if (ox_cv_set_int(node, "value", 0) < 0 || !(at = ox_node_attr(node, "value")))
+			if (ox_node_set_attr_int(node, "value", 0) < 0 || !(at = ox_node_attr(node, "value")))
 				return OX_ENOMEM;
 		}
 		at->has_i = false;
@@ -497,7 +497,7 @@ castlike_down15(struct ox_cv *cv, struct ox_node *node)
 		return ox_cv_refuse(cv, node, "the dtype of target_type is unknown");
 	if (ox_node_attr(node, "saturate"))
 		return ox_cv_refuse(cv, node, "saturate needs opset 19");
-	if (!(c = ox_cv_add(cv, "Cast", 1, 1, node->in[0])) || ox_cv_set_int(c, "to", dt) < 0)
+	if (!(c = ox_cv_add(cv, "Cast", 1, 1, node->in[0])) || ox_node_set_attr_int(c, "to", dt) < 0)
 		return OX_ENOMEM;
 	if ((r = ox_cv_forward(node, 0, c->out[0])) < 0)
 		return r;
@@ -518,8 +518,8 @@ shape_down15(struct ox_cv *cv, struct ox_node *node)
 
 	if (!st && !en)
 		return 0;
-	ox_cv_del_attr(node, "start");
-	ox_cv_del_attr(node, "end");
+	ox_node_del_attr(node, "start");
+	ox_node_del_attr(node, "end");
 	if (s == 0 && !en)
 		return 0;
 	/* cv->level is 14: Slice takes starts and ends as inputs there. */

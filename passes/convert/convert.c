@@ -283,7 +283,7 @@ ox_cv_drop_new_attrs(struct ox_cv *cv, struct ox_node *node)
 					    o->since_version, o->attrs[k].name);
 	for (size_t i = 0; i < node->n_attrs; i++)
 		if (node->attrs[i].name && !ox_op_attr_find(o, node->attrs[i].name))
-			ox_cv_del_attr(node, node->attrs[i--].name);
+			ox_node_del_attr(node, node->attrs[i--].name);
 	return 0;
 }
 
@@ -1059,110 +1059,6 @@ struct ox_value *
 ox_cv_scalar(struct ox_cv *cv, int dtype, double val)
 {
 	return ox_cv_scalars(cv, dtype, &val, 1, true);
-}
-
-/* The attribute called name of node, added empty when absent. */
-static struct ox_attr *
-attr_slot(struct ox_node *node, const char *name, int type)
-{
-	struct ox_arena *a = &node->graph->model->arena;
-	struct ox_attr *at = ox_node_attr(node, name);
-
-	if (!at) {
-		struct ox_attr *attrs = ox_arena_calloc(a, node->n_attrs + 1, sizeof *attrs);
-
-		if (!attrs)
-			return NULL;
-		if (node->n_attrs)
-			memcpy(attrs, node->attrs, node->n_attrs * sizeof *attrs);
-		node->attrs = attrs;
-		at = &attrs[node->n_attrs++];
-		if (!(at->name = ox_arena_strdup(a, name)))
-			return NULL;
-	} else {
-		const char *keep = at->name;
-
-		memset(at, 0, sizeof *at);
-		at->name = keep;
-	}
-	at->has_type = true;
-	at->type = type;
-	return at;
-}
-
-int
-ox_cv_set_int(struct ox_node *node, const char *name, int64_t v)
-{
-	struct ox_attr *at = attr_slot(node, name, OX_ATTR_INT);
-
-	if (!at)
-		return OX_ENOMEM;
-	at->has_i = true;
-	at->i = v;
-	return 0;
-}
-
-int
-ox_cv_set_float(struct ox_node *node, const char *name, float v)
-{
-	struct ox_attr *at = attr_slot(node, name, OX_ATTR_FLOAT);
-
-	if (!at)
-		return OX_ENOMEM;
-	at->has_f = true;
-	at->f = v;
-	return 0;
-}
-
-int
-ox_cv_set_ints(struct ox_node *node, const char *name, const int64_t *v, size_t n)
-{
-	struct ox_attr *at = attr_slot(node, name, OX_ATTR_INTS);
-
-	if (!at)
-		return OX_ENOMEM;
-	at->n_ints = n;
-	at->ints = ox_arena_memdup(&node->graph->model->arena, v, n * sizeof *v + 1);
-	return at->ints ? 0 : OX_ENOMEM;
-}
-
-int
-ox_cv_set_floats(struct ox_node *node, const char *name, const float *v, size_t n)
-{
-	struct ox_attr *at = attr_slot(node, name, OX_ATTR_FLOATS);
-
-	if (!at)
-		return OX_ENOMEM;
-	at->n_floats = n;
-	at->floats = ox_arena_memdup(&node->graph->model->arena, v, n * sizeof *v + 1);
-	return at->floats ? 0 : OX_ENOMEM;
-}
-
-int
-ox_cv_set_string(struct ox_node *node, const char *name, const char *s)
-{
-	struct ox_attr *at = attr_slot(node, name, OX_ATTR_STRING);
-	char *copy;
-
-	if (!at || !(copy = ox_arena_strdup(&node->graph->model->arena, s)))
-		return OX_ENOMEM;
-	at->has_s = true;
-	at->s.data = (const uint8_t *)copy;
-	at->s.len = strlen(s);
-	return 0;
-}
-
-void
-ox_cv_del_attr(struct ox_node *node, const char *name)
-{
-	for (size_t i = 0; i < node->n_attrs; i++) {
-		if (node->attrs[i].name && strcmp(node->attrs[i].name, name) == 0) {
-			memmove(&node->attrs[i], &node->attrs[i + 1],
-				(node->n_attrs - i - 1) * sizeof *node->attrs);
-			node->n_attrs--;
-			return;
-		}
-	}
 }
 
 int

@@ -156,12 +156,6 @@ struct ox_value *ox_cv_scalars(struct ox_cv *cv, int dtype, const double *vals, 
 struct ox_value *ox_cv_scalar(struct ox_cv *cv, int dtype, double val);
 
 /* Attributes (added or replaced; lists and strings copied into the arena). */
-int ox_cv_set_int(struct ox_node *node, const char *name, int64_t v);
-int ox_cv_set_float(struct ox_node *node, const char *name, float v);
-int ox_cv_set_ints(struct ox_node *node, const char *name, const int64_t *v, size_t n);
-int ox_cv_set_floats(struct ox_node *node, const char *name, const float *v, size_t n);
-int ox_cv_set_string(struct ox_node *node, const char *name, const char *s);
-void ox_cv_del_attr(struct ox_node *node, const char *name);
 /* The ints of attribute name: count, or -1 when absent. */
 int ox_cv_attr_ints(const struct ox_node *node, const char *name, const int64_t **out);
 /* String attribute compared with s (dflt when absent). */
