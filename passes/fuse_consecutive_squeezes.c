@@ -9,33 +9,6 @@
 
 #include "pass.h"
 
-/* Axes of a Squeeze/Unsqueeze node into a (room OX_MAX_RANK): count or -1. */
-static int
-axes_of(const struct ox_node *node, int64_t opset, int64_t *a)
-{
-	if (opset < 13) {
-		const int64_t *p;
-		int n = ox_pass_attr_ints(node, "axes", &p);
-
-		if (n < 0 || n > OX_MAX_RANK)
-			return -1;
-		for (int i = 0; i < n; i++)
-			a[i] = p[i];
-		return n;
-	}
-	if (node->n_in < 2 || !node->in[1])
-		return -1;
-	return ox_pass_const_ints(node->in[1], a, OX_MAX_RANK);
-}
-
-static int
-cmp64(const void *x, const void *y)
-{
-	int64_t a = *(const int64_t *)x, b = *(const int64_t *)y;
-
-	return (a > b) - (a < b);
-}
-
 int
 ox_pass_fuse_consecutive_squeezes(struct ox_graph *g, struct ox_pass_ctx *pc)
 {
@@ -54,8 +27,8 @@ ox_pass_fuse_consecutive_squeezes(struct ox_graph *g, struct ox_pass_ctx *pc)
 		if (!s1 || !ox_pass_is(s1, "Squeeze") || s1->graph != g || !s1->in[0])
 			continue;
 		rank = ox_pass_rank(s1->in[0]);
-		n1 = axes_of(s1, opset, a1);
-		n2 = axes_of(s2, opset, a2);
+		n1 = ox_pass_axes_of(s1, opset, a1);
+		n2 = ox_pass_axes_of(s2, opset, a2);
 		if (rank < 0 || n1 < 0 || n2 < 0)
 			continue;
 		for (int k = 0; k < n1; k++) {
@@ -76,7 +49,7 @@ ox_pass_fuse_consecutive_squeezes(struct ox_graph *g, struct ox_pass_ctx *pc)
 				goto next;
 			all[n1 + k] = kept[a2[k]];
 		}
-		qsort(all, (size_t)(n1 + n2), sizeof *all, cmp64);
+		qsort(all, (size_t)(n1 + n2), sizeof *all, ox_pass_cmp64);
 		if (opset < 13) {
 			r = ox_node_set_attr_ints(s2, "axes", all, (size_t)(n1 + n2));
 		} else {

@@ -10,32 +10,6 @@
 
 #include "pass.h"
 
-static int
-axes_of(const struct ox_node *node, int64_t opset, int64_t *a)
-{
-	if (opset < 13) {
-		const int64_t *p;
-		int n = ox_pass_attr_ints(node, "axes", &p);
-
-		if (n < 0 || n > OX_MAX_RANK)
-			return -1;
-		for (int i = 0; i < n; i++)
-			a[i] = p[i];
-		return n;
-	}
-	if (node->n_in < 2 || !node->in[1])
-		return -1;
-	return ox_pass_const_ints(node->in[1], a, OX_MAX_RANK);
-}
-
-static int
-cmp64(const void *x, const void *y)
-{
-	int64_t a = *(const int64_t *)x, b = *(const int64_t *)y;
-
-	return (a > b) - (a < b);
-}
-
 int
 ox_pass_fuse_consecutive_unsqueezes(struct ox_graph *g, struct ox_pass_ctx *pc)
 {
@@ -53,8 +27,8 @@ ox_pass_fuse_consecutive_unsqueezes(struct ox_graph *g, struct ox_pass_ctx *pc)
 		u1 = u2->in[0]->producer;
 		if (!u1 || !ox_pass_is(u1, "Unsqueeze") || u1->graph != g || !u1->in[0])
 			continue;
-		n1 = axes_of(u1, opset, a1);
-		n2 = axes_of(u2, opset, a2);
+		n1 = ox_pass_axes_of(u1, opset, a1);
+		n2 = ox_pass_axes_of(u2, opset, a2);
 		rank = ox_pass_rank(u1->in[0]);
 		if (n1 < 0 || n2 < 0)
 			continue;
@@ -79,7 +53,7 @@ ox_pass_fuse_consecutive_unsqueezes(struct ox_graph *g, struct ox_pass_ctx *pc)
 				freepos[nf++] = p;
 		for (int k = 0; k < n1; k++)
 			all[n2 + k] = freepos[a1[k]];
-		qsort(all, (size_t)(n1 + n2), sizeof *all, cmp64);
+		qsort(all, (size_t)(n1 + n2), sizeof *all, ox_pass_cmp64);
 		if (opset < 13) {
 			r = ox_node_set_attr_ints(u2, "axes", all, (size_t)(n1 + n2));
 		} else {

@@ -186,4 +186,12 @@ void ox_pass_put(struct ox_tensor *t, int64_t i, double x);
 /* true when node has a graph-valued attribute. */
 bool ox_pass_has_subgraph(const struct ox_node *node);
 
+/* Axes of a Squeeze/Unsqueeze node (the attribute before opset 13, a constant input
+ * from 13 on) into a, which has room for OX_MAX_RANK: their count, or -1 when they
+ * are not known. */
+int ox_pass_axes_of(const struct ox_node *node, int64_t opset, int64_t *a);
+
+/* qsort comparison for int64_t. */
+int ox_pass_cmp64(const void *x, const void *y);
+
 #endif

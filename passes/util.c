@@ -288,3 +288,29 @@ ox_pass_bypass(struct ox_node *node, int in)
 	ox_pass_kill(node);
 	return 1;
 }
+
+int
+ox_pass_axes_of(const struct ox_node *node, int64_t opset, int64_t *a)
+{
+	if (opset < 13) {
+		const int64_t *p;
+		int n = ox_pass_attr_ints(node, "axes", &p);
+
+		if (n < 0 || n > OX_MAX_RANK)
+			return -1;
+		for (int i = 0; i < n; i++)
+			a[i] = p[i];
+		return n;
+	}
+	if (node->n_in < 2 || !node->in[1])
+		return -1;
+	return ox_pass_const_ints(node->in[1], a, OX_MAX_RANK);
+}
+
+int
+ox_pass_cmp64(const void *x, const void *y)
+{
+	int64_t a = *(const int64_t *)x, b = *(const int64_t *)y;
+
+	return (a > b) - (a < b);
+}
