@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -32,7 +33,10 @@ struct ctx {
 	struct ox_diag *d;
 	ProtobufCAllocator pa;
 	int depth;
+	const struct zc *zc; /* tickets for raw_data left in the mapped file, or NULL */
 };
+
+static const uint8_t *zc_redeem(const struct zc *z, const ProtobufCBinaryData *raw, size_t *len);
 
 static void *
 pa_alloc(void *data, size_t size)
@@ -500,6 +504,13 @@ import_tensor(struct ctx *c, Onnx__TensorProto *tp, struct ox_tensor **out)
 		if ((r = import_external(c, tp, t, tname)) < 0)
 			return r;
 	} else if (tp->has_raw_data) {
+		const uint8_t *in_file;
+		size_t n;
+
+		if ((in_file = zc_redeem(c->zc, &tp->raw_data, &n))) {
+			tp->raw_data.data = (uint8_t *)in_file;
+			tp->raw_data.len = n;
+		}
 		t->store = OX_STORE_RAW;
 		if (nfields)
 			return ERR(c, OX_EINVAL, "tensor '%s' has both raw_data and typed data", tname);
@@ -1108,24 +1119,216 @@ nesting(const ProtobufCMessageDescriptor *desc, const uint8_t *p, const uint8_t 
 	return deepest;
 }
 
-int
-ox_model_load_buffer(const void *buf, size_t len, const char *dir, struct ox_model **out,
-		     struct ox_diag *d)
+/* --- zero-copy raw_data ---
+ *
+ * protobuf-c copies every bytes field it unpacks, so a 100 MB model would sit in
+ * memory twice: the mapped file and the unpacked copy. Instead the loader unpacks a
+ * skeleton of the file in which each large raw_data payload is replaced by a 16-byte
+ * ticket (a nonce drawn for this load, then an index), and import_tensor points the
+ * tensor at the payload inside the mapped file, which the model keeps mapped. The
+ * nonce makes a real 16-byte raw_data that looks like a ticket impossible to forge.
+ * Only tensors on paths that import_tensor imports are rewritten (initializers and
+ * tensor attributes of nodes in graphs, subgraphs and functions); every other field
+ * is copied into the skeleton byte for byte. */
+#define ZC_MIN 4096 /* smaller payloads are not worth a ticket */
+#define ZC_TICKET 16
+
+struct zc_ref {
+	size_t off, len; /* the payload within the mapped file */
+};
+
+struct zc {
+	const uint8_t *base; /* the mapped file */
+	uint8_t *out;        /* the skeleton */
+	size_t pos;
+	struct zc_ref *refs;
+	size_t n_refs, cap_refs;
+	uint64_t nonce;
+};
+
+/* Does the loader follow field f of desc when building the skeleton? */
+static bool
+zc_follow(const ProtobufCMessageDescriptor *desc, const ProtobufCFieldDescriptor *f)
+{
+	static const struct {
+		const ProtobufCMessageDescriptor *desc;
+		const char *field;
+	} path[] = {
+		{ &onnx__model_proto__descriptor, "graph" },
+		{ &onnx__model_proto__descriptor, "functions" },
+		{ &onnx__graph_proto__descriptor, "initializer" },
+		{ &onnx__graph_proto__descriptor, "node" },
+		{ &onnx__function_proto__descriptor, "node" },
+		{ &onnx__node_proto__descriptor, "attribute" },
+		{ &onnx__attribute_proto__descriptor, "t" },
+		{ &onnx__attribute_proto__descriptor, "tensors" },
+		{ &onnx__attribute_proto__descriptor, "g" },
+		{ &onnx__attribute_proto__descriptor, "graphs" },
+	};
+
+	for (size_t i = 0; i < sizeof path / sizeof path[0]; i++)
+		if (path[i].desc == desc && strcmp(path[i].field, f->name) == 0)
+			return true;
+	return false;
+}
+
+static size_t
+put_varint(uint8_t *p, uint64_t v)
+{
+	size_t n = 0;
+
+	do {
+		p[n++] = (uint8_t)((v & 0x7f) | (v > 0x7f ? 0x80 : 0));
+		v >>= 7;
+	} while (v);
+	return n;
+}
+
+/* Append the skeleton of the message desc at [p, end) to z->out. Returns false on
+ * malformed input (protobuf-c then reports it on the original bytes). */
+static bool
+zc_message(struct zc *z, const ProtobufCMessageDescriptor *desc, const uint8_t *p, const uint8_t *end)
+{
+	bool tensor = desc == &onnx__tensor_proto__descriptor;
+
+	while (p < end) {
+		const uint8_t *field = p, *q;
+		const ProtobufCFieldDescriptor *f;
+		uint64_t tag, len;
+
+		if (!(p = read_varint(p, end, &tag)))
+			return false;
+		switch (tag & 7) {
+		case 0:
+			p = read_varint(p, end, &len);
+			break;
+		case 1:
+			p = (size_t)(end - p) >= 8 ? p + 8 : NULL;
+			break;
+		case 5:
+			p = (size_t)(end - p) >= 4 ? p + 4 : NULL;
+			break;
+		case 2:
+			if (!(q = read_varint(p, end, &len)) || len > (uint64_t)(end - q))
+				return false;
+			f = tag >> 3 <= UINT32_MAX ? protobuf_c_message_descriptor_get_field(desc, (unsigned)(tag >> 3)) : NULL;
+			if (f && tensor && f->type == PROTOBUF_C_TYPE_BYTES && strcmp(f->name, "raw_data") == 0 &&
+			    len >= ZC_MIN) {
+				if (z->n_refs == z->cap_refs) {
+					size_t cap = z->cap_refs ? 2 * z->cap_refs : 64;
+					struct zc_ref *r = realloc(z->refs, cap * sizeof *r);
+
+					if (!r)
+						return false;
+					z->refs = r;
+					z->cap_refs = cap;
+				}
+				z->refs[z->n_refs] = (struct zc_ref){ (size_t)(q - z->base), (size_t)len };
+				memcpy(z->out + z->pos, field, (size_t)(p - field)); /* the tag */
+				z->pos += (size_t)(p - field);
+				z->out[z->pos++] = ZC_TICKET;
+				memcpy(z->out + z->pos, &z->nonce, 8);
+				memcpy(z->out + z->pos + 8, &(uint64_t){ z->n_refs++ }, 8);
+				z->pos += ZC_TICKET;
+				p = q + len;
+				continue;
+			}
+			if (f && f->type == PROTOBUF_C_TYPE_MESSAGE && zc_follow(desc, f)) {
+				size_t at, body;
+
+				memcpy(z->out + z->pos, field, (size_t)(p - field)); /* the tag */
+				z->pos += (size_t)(p - field);
+				at = z->pos;
+				z->pos += 10; /* room for the longest length varint */
+				if (!zc_message(z, f->descriptor, q, q + len))
+					return false;
+				body = z->pos - at - 10;
+				z->pos = at + put_varint(z->out + at, body);
+				memmove(z->out + z->pos, z->out + at + 10, body);
+				z->pos += body;
+				p = q + len;
+				continue;
+			}
+			p = q + len;
+			break;
+		default:
+			return false;
+		}
+		if (!p)
+			return false;
+		memcpy(z->out + z->pos, field, (size_t)(p - field));
+		z->pos += (size_t)(p - field);
+	}
+	return true;
+}
+
+/* The payload a raw_data ticket stands for, or NULL when raw is an ordinary value. */
+static const uint8_t *
+zc_redeem(const struct zc *z, const ProtobufCBinaryData *raw, size_t *len)
+{
+	uint64_t idx;
+
+	if (!z || raw->len != ZC_TICKET || memcmp(raw->data, &z->nonce, 8) != 0)
+		return NULL;
+	memcpy(&idx, raw->data + 8, 8);
+	if (idx >= z->n_refs)
+		return NULL;
+	*len = z->refs[idx].len;
+	return z->base + z->refs[idx].off;
+}
+
+/* Build the skeleton of the mapped file buf into z; false when it is not worth it
+ * (no large raw_data), malformed (protobuf-c reports that) or memory is short. */
+static bool
+zc_build(struct zc *z, const uint8_t *buf, size_t len)
+{
+	memset(z, 0, sizeof *z);
+	if (len < 4 * ZC_MIN || getrandom(&z->nonce, sizeof z->nonce, 0) != sizeof z->nonce)
+		return false;
+	z->base = buf;
+	z->out = malloc(len + 10 * (MAX_NESTING + 2));
+	if (z->out && zc_message(z, &onnx__model_proto__descriptor, buf, buf + len) && z->n_refs > 0)
+		return true;
+	free(z->out);
+	free(z->refs);
+	memset(z, 0, sizeof *z);
+	return false;
+}
+
+/* Load buf; when map is not NULL, buf is that mapping of the model file, which the
+ * model takes (also on failure) and keeps for the raw_data it leaves in place. */
+static int
+load(const uint8_t *buf, size_t len, const char *dir, struct ox_mapping *map, struct ox_model **out,
+     struct ox_diag *d)
 {
 	struct ox_model *m;
 	struct ctx c;
+	struct zc z = { 0 };
 	Onnx__ModelProto *mp;
 	int r;
 
 	*out = NULL;
 	if (len == 0)
-		return ox_diag_error(d, OX_EPARSE, "the file is empty");
-	if (nesting(&onnx__model_proto__descriptor, buf, (const uint8_t *)buf + len, 0) > MAX_NESTING)
-		return ox_diag_error(d, OX_ELIMIT, "messages nested deeper than %d (subgraphs deeper than %d)",
-				     MAX_NESTING, OX_MAX_GRAPH_DEPTH);
-	m = ox_model_new();
-	if (!m)
-		return ox_diag_error(d, OX_ENOMEM, "out of memory");
+		r = ox_diag_error(d, OX_EPARSE, "the file is empty");
+	else if (nesting(&onnx__model_proto__descriptor, buf, buf + len, 0) > MAX_NESTING)
+		r = ox_diag_error(d, OX_ELIMIT, "messages nested deeper than %d (subgraphs deeper than %d)",
+				  MAX_NESTING, OX_MAX_GRAPH_DEPTH);
+	else if (!(m = ox_model_new()))
+		r = ox_diag_error(d, OX_ENOMEM, "out of memory");
+	else
+		r = 0;
+	if (r < 0) {
+		if (map) {
+			munmap(map->addr, map->len);
+			free(map->path);
+			free(map);
+		}
+		return r;
+	}
+	if (map) {
+		map->next = m->mappings;
+		m->mappings = map;
+	}
 	if (dir && !(m->dir = realpath(dir, NULL))) {
 		ox_model_free(m);
 		return ox_diag_error(d, OX_EIO, "cannot resolve directory '%s': %s", dir, strerror(errno));
@@ -1137,12 +1340,27 @@ ox_model_load_buffer(const void *buf, size_t len, const char *dir, struct ox_mod
 	c.pa.alloc = pa_alloc;
 	c.pa.free = pa_free;
 	c.pa.allocator_data = &m->arena;
-	mp = onnx__model_proto__unpack(&c.pa, len, buf);
+	if (map && zc_build(&z, buf, len)) {
+		c.zc = &z;
+		mp = onnx__model_proto__unpack(&c.pa, z.pos, z.out);
+		free(z.out);
+		z.out = NULL;
+	} else {
+		mp = onnx__model_proto__unpack(&c.pa, len, buf);
+		if (map) { /* everything was copied: the mapping is not needed */
+			m->mappings = map->next;
+			munmap(map->addr, map->len);
+			free(map->path);
+			free(map);
+		}
+	}
 	if (!mp) {
+		free(z.refs);
 		ox_model_free(m);
 		return ox_diag_error(d, OX_EPARSE, "not an ONNX model: the protobuf is truncated or malformed");
 	}
 	r = import_model(&c, mp);
+	free(z.refs);
 	if (r == 0)
 		r = check_acyclic(m->graph, d);
 	for (size_t i = 0; r == 0 && i < m->n_functions; i++)
@@ -1156,10 +1374,17 @@ ox_model_load_buffer(const void *buf, size_t len, const char *dir, struct ox_mod
 }
 
 int
+ox_model_load_buffer(const void *buf, size_t len, const char *dir, struct ox_model **out,
+		     struct ox_diag *d)
+{
+	return load(buf, len, dir, NULL, out, d);
+}
+
+int
 ox_model_load(const char *path, struct ox_model **out, struct ox_diag *d)
 {
+	struct ox_mapping *map;
 	struct stat st;
-	void *buf;
 	char *dir, *slash;
 	int fd, r;
 
@@ -1175,13 +1400,23 @@ ox_model_load(const char *path, struct ox_model **out, struct ox_diag *d)
 		close(fd);
 		return ox_diag_error(d, OX_EPARSE, "the file is empty");
 	}
-	buf = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	if (!(map = calloc(1, sizeof *map))) {
+		close(fd);
+		return ox_diag_error(d, OX_ENOMEM, "out of memory");
+	}
+	/* Private and writable: a pass that changes a tensor in place gets its own copy
+	 * of the page, the file never changes. */
+	map->len = (size_t)st.st_size;
+	map->addr = mmap(NULL, map->len, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
 	close(fd);
-	if (buf == MAP_FAILED)
+	if (map->addr == MAP_FAILED) {
+		free(map);
 		return ox_diag_error(d, OX_EIO, "cannot map the file: %s", strerror(errno));
-	dir = strdup(path);
-	if (!dir) {
-		munmap(buf, (size_t)st.st_size);
+	}
+	if (!(dir = strdup(path)) || !(map->path = strdup(path))) {
+		free(dir);
+		munmap(map->addr, map->len);
+		free(map);
 		return ox_diag_error(d, OX_ENOMEM, "out of memory");
 	}
 	slash = strrchr(dir, '/');
@@ -1191,8 +1426,7 @@ ox_model_load(const char *path, struct ox_model **out, struct ox_diag *d)
 		*slash = '\0';
 	else
 		strcpy(dir, ".");
-	r = ox_model_load_buffer(buf, (size_t)st.st_size, dir, out, d);
-	munmap(buf, (size_t)st.st_size);
+	r = load(map->addr, map->len, dir, map, out, d);
 	if (r == 0 && !((*out)->path = strdup(path))) {
 		ox_model_free(*out);
 		*out = NULL;

@@ -19,6 +19,9 @@ Files written (relative to --root, default: the repository holding this script):
   tests/models/external_data.data
   tests/models/function_metadata.onnx   model-local FunctionProto + metadata_props, doc strings
   tests/models/format_extras.onnx       sparse initializer, training info, typed tensor fields
+  tests/models/zero_copy.onnx           large raw_data on every path the loader leaves in the file
+                                        (initializers, Constant, If branch, function) and on
+                                        paths it copies (sparse initializer, training info)
   tests/models/opset9.onnx              old-style export at opset 9 (Upsample, Pad, Slice attrs)
   tests/models/mobilenet_v2_w025.onnx   torchvision mobilenet_v2, width_mult 0.25, last conv 640,
                                         64x64 input
@@ -462,6 +465,73 @@ def export_format_extras(root):
 
 
 # ----------------------------------------------------------------------------
+# tests/models/zero_copy.onnx  (large raw_data where the loader maps it in place)
+
+
+def export_zero_copy(root):
+    rng = np.random.default_rng(SEED + 9)
+
+    def arr(name, *shape):
+        return numpy_helper.from_array(rng.standard_normal(shape).astype(np.float32), name)
+
+    # Big tensors (>= 4 KiB of raw_data) on every path the loader leaves in the file ...
+    w = arr("W", 32, 64)                                   # graph initializer, 8 KiB
+    small = arr("b", 64)                                   # small: copied as usual
+    branch_w = arr("Wt", 64, 32)                           # initializer of an If branch
+    const_big = arr("c", 32, 64)                           # Constant node in the main graph
+    fn_const = arr("fc", 32, 64)                           # Constant inside a function
+    then_g = helper.make_graph(
+        [helper.make_node("MatMul", ["h", "Wt"], ["t_out"], name="then_mm")],
+        "then", [], [helper.make_tensor_value_info("t_out", TensorProto.FLOAT, [4, 32])],
+        initializer=[branch_w])
+    else_g = helper.make_graph(
+        [helper.make_node("Constant", [], ["e_out"], name="else_const",
+                          value=arr("e", 4, 32))],
+        "else", [], [helper.make_tensor_value_info("e_out", TensorProto.FLOAT, [4, 32])])
+    fn = helper.make_function(
+        "zc.local", "AddConst", ["X"], ["Y"],
+        [helper.make_node("Constant", [], ["K"], value=fn_const),
+         helper.make_node("MatMul", ["X", "K"], ["Y"])],
+        [helper.make_opsetid("", 13)])
+    # ... and on paths it copies: a sparse initializer (unused: onnx 1.12's shape
+    # inference does not type sparse initializers) and training info.
+    values = numpy_helper.from_array(rng.standard_normal(1200).astype(np.float32), "S")
+    indices = numpy_helper.from_array(np.arange(0, 2400, 2, dtype=np.int64), "S_idx")
+    sparse = helper.make_sparse_tensor(values, indices, [64, 64])
+    nodes = [
+        helper.make_node("MatMul", ["x", "W"], ["h0"], name="mm"),
+        helper.make_node("Add", ["h0", "b"], ["h1"], name="bias"),
+        helper.make_node("Constant", [], ["c"], name="const", value=const_big),
+        helper.make_node("MatMul", ["x", "c"], ["h2"], name="mm_c"),
+        helper.make_node("Add", ["h1", "h2"], ["h3"], name="sum"),
+        helper.make_node("AddConst", ["x"], ["f"], name="fn", domain="zc.local"),
+        helper.make_node("Relu", ["h3"], ["h"], name="relu"),
+        helper.make_node("If", ["cond"], ["y"], name="branch", then_branch=then_g,
+                         else_branch=else_g),
+    ]
+    graph = helper.make_graph(
+        nodes, "zero_copy",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [4, 32]),
+         helper.make_tensor_value_info("cond", TensorProto.BOOL, [])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [4, 32]),
+         helper.make_tensor_value_info("f", TensorProto.FLOAT, [4, 64])],
+        initializer=[w, small], sparse_initializer=[sparse])
+    algo = helper.make_graph(
+        [helper.make_node("Mul", ["W", "decay"], ["W_new"], name="decay_mul")],
+        "algorithm", [], [helper.make_tensor_value_info("W_new", TensorProto.FLOAT, [32, 64])],
+        initializer=[arr("decay", 32, 64)])
+    model = helper.make_model(graph, functions=[fn],
+                              opset_imports=[helper.make_opsetid("", 13),
+                                             helper.make_opsetid("zc.local", 1)],
+                              producer_name=PRODUCER, producer_version="1")
+    model.ir_version = 8
+    model.training_info.append(helper.make_training_info(algo, [("W", "W_new")], None, []))
+    path = os.path.join(root, "tests", "models", "zero_copy.onnx")
+    onnx.save_model(model, path)
+    return path
+
+
+# ----------------------------------------------------------------------------
 # tests/models/opset9.onnx  (old PyTorch style)
 
 
@@ -537,6 +607,8 @@ TOTAL_LIMIT = 3 * 1024 * 1024
 def main():
     here = os.path.dirname(os.path.abspath(__file__))
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--only", metavar="NAME",
+                    help="write only this file (e.g. zero_copy), leave the others alone")
     ap.add_argument("--root", default=os.path.dirname(here),
                     help="repository root to write into (default: %(default)s)")
     opts = ap.parse_args()
@@ -548,7 +620,11 @@ def main():
 
     exporters = [export_tinycnn, export_tinybert, export_control_flow,
                  export_external_data, export_function_metadata, export_format_extras,
-                 export_opset9, export_mobilenet]
+                 export_zero_copy, export_opset9, export_mobilenet]
+    if opts.only:
+        exporters = [fn for fn in exporters if fn.__name__ == "export_" + opts.only]
+        if not exporters:
+            raise SystemExit(f"--only {opts.only}: no such file")
     total = 0
     for fn in exporters:
         path = fn(root)
