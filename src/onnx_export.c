@@ -18,7 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "onnx.pb-c.h"
+#include "onnx_pb.h"
 
 struct ectx {
 	struct ox_arena a;      /* scratch: released after writing */
@@ -31,19 +31,6 @@ struct ectx {
 	size_t threshold;
 	bool relocate_external; /* external tensors are copied to the side file */
 };
-
-static void *
-pa_alloc(void *data, size_t size)
-{
-	return ox_arena_alloc_raw(data, size);
-}
-
-static void
-pa_free(void *data, void *p)
-{
-	(void)data;
-	(void)p;
-}
 
 #define NOMEM(e) ox_diag_error((e)->d, OX_ENOMEM, "out of memory while writing")
 
@@ -630,9 +617,7 @@ ectx_init(struct ectx *e, struct ox_diag *d)
 	memset(e, 0, sizeof *e);
 	ox_arena_init(&e->a);
 	e->d = d;
-	e->pa.alloc = pa_alloc;
-	e->pa.free = pa_free;
-	e->pa.allocator_data = &e->a;
+	e->pa = ox_pb_allocator(&e->a);
 }
 
 /* Protobuf messages are limited to 2 GiB. */

@@ -25,7 +25,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "onnx.pb-c.h"
+#include "onnx_pb.h"
 
 struct ctx {
 	struct ox_model *m;
@@ -37,19 +37,6 @@ struct ctx {
 };
 
 static const uint8_t *zc_redeem(const struct zc *z, const ProtobufCBinaryData *raw, size_t *len);
-
-static void *
-pa_alloc(void *data, size_t size)
-{
-	return ox_arena_alloc_raw(data, size);
-}
-
-static void
-pa_free(void *data, void *p)
-{
-	(void)data;
-	(void)p; /* released with the arena */
-}
 
 #define ERR(c, code, ...) ox_diag_error((c)->d, (code), __VA_ARGS__)
 #define NOMEM(c) ERR(c, OX_ENOMEM, "out of memory")
@@ -1337,9 +1324,7 @@ load(const uint8_t *buf, size_t len, const char *dir, struct ox_mapping *map, st
 	c.m = m;
 	c.a = &m->arena;
 	c.d = d;
-	c.pa.alloc = pa_alloc;
-	c.pa.free = pa_free;
-	c.pa.allocator_data = &m->arena;
+	c.pa = ox_pb_allocator(&m->arena);
 	if (map && zc_build(&z, buf, len)) {
 		c.zc = &z;
 		mp = onnx__model_proto__unpack(&c.pa, z.pos, z.out);
@@ -1472,9 +1457,7 @@ ox_tensor_load(const char *path, struct ox_arena *a, struct ox_tensor **out, str
 	memset(&c, 0, sizeof c);
 	c.a = a;
 	c.d = d;
-	c.pa.alloc = pa_alloc;
-	c.pa.free = pa_free;
-	c.pa.allocator_data = a;
+	c.pa = ox_pb_allocator(a);
 	tp = onnx__tensor_proto__unpack(&c.pa, len, buf);
 	free(buf);
 	if (!tp)
