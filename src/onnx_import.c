@@ -1127,7 +1127,7 @@ struct zc_ref {
 struct zc {
 	const uint8_t *base; /* the mapped file */
 	uint8_t *out;        /* the skeleton */
-	size_t pos;
+	size_t pos, cap;
 	struct zc_ref *refs;
 	size_t n_refs, cap_refs;
 	uint64_t nonce;
@@ -1171,6 +1171,25 @@ put_varint(uint8_t *p, uint64_t v)
 	return n;
 }
 
+/* Room for n more bytes in the skeleton (it is mostly far smaller than the file). */
+static bool
+zc_reserve(struct zc *z, size_t n)
+{
+	uint8_t *out;
+	size_t cap;
+
+	if (z->pos + n <= z->cap)
+		return true;
+	cap = z->cap ? z->cap : 1 << 16;
+	while (cap < z->pos + n)
+		cap *= 2;
+	if (!(out = realloc(z->out, cap)))
+		return false;
+	z->out = out;
+	z->cap = cap;
+	return true;
+}
+
 /* Append the skeleton of the message desc at [p, end) to z->out. Returns false on
  * malformed input (protobuf-c then reports it on the original bytes). */
 static bool
@@ -1201,6 +1220,8 @@ zc_message(struct zc *z, const ProtobufCMessageDescriptor *desc, const uint8_t *
 			f = tag >> 3 <= UINT32_MAX ? protobuf_c_message_descriptor_get_field(desc, (unsigned)(tag >> 3)) : NULL;
 			if (f && tensor && f->type == PROTOBUF_C_TYPE_BYTES && strcmp(f->name, "raw_data") == 0 &&
 			    len >= ZC_MIN) {
+				if (!zc_reserve(z, (size_t)(p - field) + 1 + ZC_TICKET))
+					return false;
 				if (z->n_refs == z->cap_refs) {
 					size_t cap = z->cap_refs ? 2 * z->cap_refs : 64;
 					struct zc_ref *r = realloc(z->refs, cap * sizeof *r);
@@ -1223,6 +1244,8 @@ zc_message(struct zc *z, const ProtobufCMessageDescriptor *desc, const uint8_t *
 			if (f && f->type == PROTOBUF_C_TYPE_MESSAGE && zc_follow(desc, f)) {
 				size_t at, body;
 
+				if (!zc_reserve(z, (size_t)(p - field) + 10))
+					return false;
 				memcpy(z->out + z->pos, field, (size_t)(p - field)); /* the tag */
 				z->pos += (size_t)(p - field);
 				at = z->pos;
@@ -1241,7 +1264,7 @@ zc_message(struct zc *z, const ProtobufCMessageDescriptor *desc, const uint8_t *
 		default:
 			return false;
 		}
-		if (!p)
+		if (!p || !zc_reserve(z, (size_t)(p - field)))
 			return false;
 		memcpy(z->out + z->pos, field, (size_t)(p - field));
 		z->pos += (size_t)(p - field);
@@ -1273,8 +1296,7 @@ zc_build(struct zc *z, const uint8_t *buf, size_t len)
 	if (len < 4 * ZC_MIN || getrandom(&z->nonce, sizeof z->nonce, 0) != sizeof z->nonce)
 		return false;
 	z->base = buf;
-	z->out = malloc(len + 10 * (MAX_NESTING + 2));
-	if (z->out && zc_message(z, &onnx__model_proto__descriptor, buf, buf + len) && z->n_refs > 0)
+	if (zc_message(z, &onnx__model_proto__descriptor, buf, buf + len) && z->n_refs > 0)
 		return true;
 	free(z->out);
 	free(z->refs);
