@@ -11,6 +11,7 @@
 #include "exec.h"
 
 #include <cblas.h>
+#include <math.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -381,6 +382,36 @@ ox_kernel_find(const char *domain, const char *op_type)
 	return NULL;
 }
 
+/* --- the cache of packed weights --- */
+
+struct cache_entry {
+	const struct ox_node *node;
+	const void *key;
+	void *p;
+};
+
+struct ox_exec_cache {
+	struct cache_entry *e;
+	size_t n, cap;
+};
+
+struct ox_exec_cache *
+ox_exec_cache_new(void)
+{
+	return calloc(1, sizeof(struct ox_exec_cache));
+}
+
+void
+ox_exec_cache_free(struct ox_exec_cache *c)
+{
+	if (!c)
+		return;
+	for (size_t i = 0; i < c->n; i++)
+		free(c->e[i].p);
+	free(c->e);
+	free(c);
+}
+
 /* --- frames --- */
 
 struct ox_frame {
@@ -392,7 +423,51 @@ struct ox_frame {
 	bool *owned;                /* vals[i] is a heap tensor of this frame */
 	const int *last;            /* by value id: the last node reading it, or -1 */
 	int depth;
+	struct ox_exec_cache *cache; /* the main graph's frame only */
 };
+
+void *
+ox_kcache_get(struct ox_kctx *k, const void *key)
+{
+	struct ox_exec_cache *c = k->frame ? k->frame->cache : NULL;
+
+	if (c)
+		for (size_t i = 0; i < c->n; i++)
+			if (c->e[i].node == k->node && c->e[i].key == key)
+				return c->e[i].p;
+	return NULL;
+}
+
+bool
+ox_kcache_put(struct ox_kctx *k, const void *key, void *p)
+{
+	struct ox_exec_cache *c = k->frame ? k->frame->cache : NULL;
+
+	if (!c)
+		return false;
+	if (c->n == c->cap) {
+		size_t cap = c->cap ? 2 * c->cap : 64;
+		struct cache_entry *e = realloc(c->e, cap * sizeof *e);
+
+		if (!e)
+			return false;
+		c->e = e;
+		c->cap = cap;
+	}
+	c->e[c->n].node = k->node;
+	c->e[c->n].key = key;
+	c->e[c->n].p = p;
+	c->n++;
+	return true;
+}
+
+bool
+ox_kconst(const struct ox_kctx *k, int i)
+{
+	const struct ox_value *v = i < k->node->n_in ? k->node->in[i] : NULL;
+
+	return v && v->init && i < k->n_in && k->in[i] == v->init;
+}
 
 /* The tensor bound to v in f or an enclosing frame; initializers are used in place. */
 static const struct ox_tensor *
@@ -473,8 +548,20 @@ pass_on(struct ox_frame *f, const struct ox_node *node)
 	return true;
 }
 
+/* An epilogue fused into a Conv, Gemm or MatMul: the node's output goes through an
+ * Add (with another tensor) and/or a Relu or Clip that nothing else reads. The group
+ * runs at its last node's place, where every input of every member is ready; the
+ * kernel then writes the last node's output directly, and when it cannot (dtype,
+ * shapes), the members run one by one as written. */
+struct fuse {
+	struct ox_node *head, *add, *act;
+	const struct ox_tensor *other;   /* add's other input, at run time */
+	int act_kind;
+	float lo, hi;
+};
+
 static int
-run_node(struct ox_frame *f, struct ox_node *node)
+run_node(struct ox_frame *f, struct ox_node *node, struct fuse *fz)
 {
 	const struct ox_tensor *ins_small[16], **ins = ins_small;
 	struct ox_tensor *outs_small[16], **outs = outs_small;
@@ -485,7 +572,7 @@ run_node(struct ox_frame *f, struct ox_node *node)
 
 	d->node = node->name;
 	d->op = node->op_type;
-	if (pass_on(f, node))
+	if (!fz && pass_on(f, node))
 		goto out;
 	fn = ox_kernel_find(node->domain, node->op_type);
 	if (!fn)
@@ -522,6 +609,12 @@ run_node(struct ox_frame *f, struct ox_node *node)
 	k.n_out = node->n_out;
 	k.d = d;
 	k.frame = f;
+	if (fz) {
+		k.fuse_add = fz->other;
+		k.fuse_act = fz->act_kind;
+		k.fuse_lo = fz->lo;
+		k.fuse_hi = fz->hi;
+	}
 	r = fn(&k);
 	if (r >= 0) {
 		for (int i = 0; i < node->n_out; i++) {
@@ -531,10 +624,14 @@ run_node(struct ox_frame *f, struct ox_node *node)
 			}
 		}
 	}
+	if (fz && r >= 0 && !k.fused)
+		fz = NULL;
 	for (int i = 0; i < node->n_out; i++) {
-		if (r >= 0 && node->out[i]) {
-			f->vals[node->out[i]->id] = outs[i];
-			f->owned[node->out[i]->id] = true;
+		struct ox_value *ov = fz && i == 0 ? (fz->act ? fz->act : fz->add)->out[0] : node->out[i];
+
+		if (r >= 0 && ov) {
+			f->vals[ov->id] = outs[i];
+			f->owned[ov->id] = true;
 		} else {
 			ox_xtensor_free(outs[i]);
 		}
@@ -546,7 +643,114 @@ out:
 		free(ins);
 	if (outs != outs_small)
 		free(outs);
+	if (r >= 0 && fz)
+		fz->head = NULL;        /* done: the members need not run */
 	return r < 0 ? r : 0;
+}
+
+static bool
+is_op(const struct ox_node *n, const char *op, int n_in_max)
+{
+	return n && !n->dead && n->n_out == 1 && n->out[0] && n->n_in <= n_in_max &&
+	       ox_domain_is_onnx(n->domain) && !strcmp(n->op_type, op);
+}
+
+/* The one node of g reading v, or NULL (also when v is a graph output). */
+static struct ox_node *
+sole_reader(const struct ox_graph *g, const struct ox_value *v)
+{
+	if (!v || v->n_uses != 1 || ox_value_is_graph_output(v) || v->uses[0].node->graph != g)
+		return NULL;
+	return v->uses[0].node;
+}
+
+/* The fusable group led by node, or false. */
+static bool
+find_fuse(const struct ox_graph *g, struct ox_node *node, struct fuse *fz)
+{
+	struct ox_node *nx;
+
+	memset(fz, 0, sizeof *fz);
+	if (!is_op(node, "Conv", 3) && !is_op(node, "Gemm", 3) && !is_op(node, "MatMul", 2))
+		return false;
+	nx = sole_reader(g, node->out[0]);
+	if (is_op(nx, "Add", 2) && nx->n_in == 2 && nx->in[0] && nx->in[1]) {
+		fz->add = nx;
+		nx = sole_reader(g, nx->out[0]);
+	}
+	if (is_op(nx, "Relu", 1) || is_op(nx, "Clip", 3))
+		fz->act = nx;
+	if (!fz->add && !fz->act)
+		return false;
+	fz->head = node;
+	return true;
+}
+
+/* Bind what the group's epilogue needs at run time; false when it cannot be fused
+ * this time (a Clip bound that is not a float scalar). */
+static bool
+fuse_bind(struct ox_frame *f, struct fuse *fz)
+{
+	fz->other = NULL;
+	fz->act_kind = OX_ACT_NONE;
+	if (fz->add) {
+		struct ox_value *ov = fz->add->in[0] == fz->head->out[0] ? fz->add->in[1] : fz->add->in[0];
+
+		if (!(fz->other = lookup(f, ov)))
+			return false;
+	}
+	if (fz->act && !strcmp(fz->act->op_type, "Relu")) {
+		fz->act_kind = OX_ACT_RELU;
+	} else if (fz->act) {
+		struct ox_kctx k;
+
+		memset(&k, 0, sizeof k);
+		k.node = fz->act;
+		fz->lo = -INFINITY;
+		fz->hi = INFINITY;
+		if (ox_model_opset(f->m, fz->act->domain) < 11) {
+			fz->lo = ox_kattr_f(&k, "min", -INFINITY);
+			fz->hi = ox_kattr_f(&k, "max", INFINITY);
+		}
+		for (int i = 1; i < fz->act->n_in; i++) {
+			const struct ox_tensor *t;
+
+			if (!fz->act->in[i])
+				continue;
+			t = lookup(f, fz->act->in[i]);
+			if (!t || t->dtype != OX_FLOAT || t->nelem != 1 || !t->data)
+				return false;
+			if (i == 1)
+				fz->lo = *(const float *)t->data;
+			else
+				fz->hi = *(const float *)t->data;
+		}
+		fz->act_kind = OX_ACT_CLIP;
+	}
+	return true;
+}
+
+/* Run a group at its last member's place: fused when the kernel can, else member by
+ * member. */
+static int
+run_group(struct ox_frame *f, struct fuse *fz)
+{
+	struct fuse bound = *fz;
+	int r;
+
+	if (fuse_bind(f, &bound)) {
+		if ((r = run_node(f, bound.head, &bound)) < 0)
+			return r;
+		if (!bound.head)
+			return 0;
+	} else if ((r = run_node(f, fz->head, NULL)) < 0) {
+		return r;
+	}
+	if (fz->add && (r = run_node(f, fz->add, NULL)) < 0)
+		return r;
+	if (fz->act && (r = run_node(f, fz->act, NULL)) < 0)
+		return r;
+	return 0;
 }
 
 /* Run f->g whose inputs are bound already; fill outputs (heap tensors, caller owns). */
@@ -555,7 +759,9 @@ run_frame(struct ox_frame *f, struct ox_tensor **outputs)
 {
 	struct ox_graph *g = f->g;
 	size_t nv = g->n_values, nn = g->n_nodes;
-	int *last = NULL, *next = NULL, *head = NULL;
+	int *last = NULL, *next = NULL, *head = NULL, *at = NULL, *grp = NULL;
+	struct fuse *fz = NULL;
+	size_t nfz = 0;
 	int r = 0;
 
 	for (size_t i = 0; i < g->n_outputs; i++)
@@ -568,31 +774,58 @@ run_frame(struct ox_frame *f, struct ox_tensor **outputs)
 	last = malloc((nv + 1) * sizeof *last);
 	next = malloc((nv + 1) * sizeof *next);
 	head = malloc((nn + 1) * sizeof *head);
-	if (!last || !next || !head) {
+	at = malloc((nn + 1) * sizeof *at);
+	grp = malloc((nn + 1) * sizeof *grp);
+	fz = malloc((nn + 1) * sizeof *fz);
+	if (!last || !next || !head || !at || !grp || !fz) {
 		r = ox_diag_error(f->d, OX_ENOMEM, "out of memory");
 		goto done;
 	}
-	for (size_t i = 0; i < nn; i++)
+	for (size_t i = 0; i < nn; i++) {
 		head[i] = -1;
+		at[i] = (int)i;
+		grp[i] = -1;
+	}
+	/* at[]: where each node runs (a fused member at its group's last node);
+	 * grp[]: for a group's last node, its group, and -2 for the other members. */
+	for (size_t i = 0; i < nn; i++) {
+		struct fuse *z = &fz[nfz];
+		int t;
+
+		if (grp[i] != -1 || !find_fuse(g, g->nodes[i], z))
+			continue;
+		t = (z->act ? z->act : z->add)->id;
+		if (grp[t] != -1 || (z->add && grp[z->add->id] != -1))
+			continue;
+		grp[i] = -2;
+		at[i] = t;
+		if (z->add && z->add->id != t) {
+			grp[z->add->id] = -2;
+			at[z->add->id] = t;
+		}
+		grp[t] = (int)nfz++;
+	}
 	for (size_t i = 0; i < nv; i++) {
 		struct ox_value *v = g->values[i];
 
 		last[i] = -1;
 		if (v->dead || !v->producer || ox_value_is_graph_output(v))
 			continue;
-		last[i] = v->producer->id;
+		last[i] = at[v->producer->id];
 		for (size_t u = 0; u < v->n_uses; u++) {
 			struct ox_node *a = ancestor_in(g, v->uses[u].node);
 
-			if (a && !a->dead && a->id > last[i])
-				last[i] = a->id;
+			if (a && !a->dead && at[a->id] > last[i])
+				last[i] = at[a->id];
 		}
 		next[i] = head[last[i]];
 		head[last[i]] = (int)i;
 	}
 	f->last = last;
 	for (size_t i = 0; i < nn; i++) {
-		if ((r = run_node(f, g->nodes[i])) < 0)
+		if (grp[i] == -2)
+			continue;
+		if ((r = grp[i] >= 0 ? run_group(f, &fz[grp[i]]) : run_node(f, g->nodes[i], NULL)) < 0)
 			goto done;
 		for (int v = head[i]; v >= 0; v = next[v]) {
 			if (f->owned[v])
@@ -633,6 +866,9 @@ done:
 	free(last);
 	free(next);
 	free(head);
+	free(at);
+	free(grp);
+	free(fz);
 	return r;
 }
 
@@ -693,6 +929,13 @@ int
 ox_exec_run(struct ox_model *m, struct ox_tensor *const *inputs, size_t n_inputs,
 	    struct ox_tensor **outputs, struct ox_diag *d)
 {
+	return ox_exec_run_cached(m, NULL, inputs, n_inputs, outputs, d);
+}
+
+int
+ox_exec_run_cached(struct ox_model *m, struct ox_exec_cache *cache, struct ox_tensor *const *inputs,
+		   size_t n_inputs, struct ox_tensor **outputs, struct ox_diag *d)
+{
 	struct ox_graph *g = m->graph;
 	struct ox_frame f;
 	size_t k = 0;
@@ -707,6 +950,7 @@ ox_exec_run(struct ox_model *m, struct ox_tensor *const *inputs, size_t n_inputs
 				     ox_exec_n_feeds(g), n_inputs);
 	if ((r = frame_init(&f, NULL, m, g, d)) < 0)
 		return r;
+	f.cache = cache;
 	for (size_t i = 0; i < g->n_inputs; i++) {
 		struct ox_value *v = g->inputs[i];
 		struct ox_tensor *t;

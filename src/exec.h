@@ -71,4 +71,16 @@ size_t ox_exec_n_feeds(const struct ox_graph *g);
 int ox_exec_run(struct ox_model *m, struct ox_tensor *const *inputs, size_t n_inputs,
 		struct ox_tensor **outputs, struct ox_diag *d);
 
+/* What runs of one unchanged model can share: the weights kernels packed from
+ * initializers. Make one with ox_exec_cache_new() (NULL when out of memory), pass it
+ * to every ox_exec_run_cached() of the same model, and free it before the model is
+ * changed or freed. */
+struct ox_exec_cache;
+struct ox_exec_cache *ox_exec_cache_new(void);
+void ox_exec_cache_free(struct ox_exec_cache *c);
+
+/* ox_exec_run() keeping what it can in c (NULL: nothing is kept). */
+int ox_exec_run_cached(struct ox_model *m, struct ox_exec_cache *c, struct ox_tensor *const *inputs,
+		       size_t n_inputs, struct ox_tensor **outputs, struct ox_diag *d);
+
 #endif

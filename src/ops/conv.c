@@ -273,7 +273,29 @@ struct dw_job {
 	const struct ox_window *w;
 	struct ox_tensor *o;
 	const float *zrow;          /* iw zeros: the rows above and below the image */
+	const float *res;           /* fused residual, shaped like o, or NULL */
+	int act;                    /* fused activation (OX_ACT_*) */
+	float lo, hi;
 };
+
+/* The fused epilogue on one output plane while it is still in cache; the same
+ * operations and NaN behaviour as the Add, Relu and Clip kernels. */
+OX_VEC static void
+plane_epilogue(float *restrict o, const float *restrict res, int64_t n, int act, float lo, float hi)
+{
+	if (res)
+		for (int64_t i = 0; i < n; i++)
+			o[i] += res[i];
+	if (act == OX_ACT_RELU)
+		for (int64_t i = 0; i < n; i++)
+			o[i] = o[i] > 0.0f ? o[i] : 0.0f;
+	else if (act == OX_ACT_CLIP)
+		for (int64_t i = 0; i < n; i++) {
+			float v = o[i] < lo ? lo : o[i];
+
+			o[i] = v > hi ? hi : v;
+		}
+}
 
 /* Depthwise 2-D (one filter per channel): im2col would copy each input kh*kw
  * times for a one-row sgemm, so accumulate directly, one kernel tap at a time over
@@ -292,6 +314,9 @@ depthwise2d(void *ctx, int64_t c0, int64_t c1)
 	for (int64_t nc = c0; nc < c1; nc++) {
 		int64_t ch = nc % c;
 
+		if (nc > c0 && (job->res || job->act))
+			plane_epilogue((float *)job->o->data + (nc - 1) * oh * ow,
+				       job->res ? job->res + (nc - 1) * oh * ow : NULL, oh * ow, job->act, job->lo, job->hi);
 		{
 			const float *xp = (const float *)x->data + nc * ih * iw;
 			const float *wp = (const float *)wt->data + ch * kh * kw;
@@ -359,6 +384,23 @@ depthwise2d(void *ctx, int64_t c0, int64_t c1)
 				}
 		}
 	}
+	if (c1 > c0 && (job->res || job->act))
+		plane_epilogue((float *)job->o->data + (c1 - 1) * oh * ow,
+			       job->res ? job->res + (c1 - 1) * oh * ow : NULL, oh * ow, job->act, job->lo, job->hi);
+}
+
+/* The fused Add's other input when it is a float tensor shaped like o, else NULL. */
+static const float *
+fused_residual(const struct ox_kctx *k, const struct ox_tensor *o)
+{
+	const struct ox_tensor *t = k->fuse_add;
+
+	if (!t || t->dtype != OX_FLOAT || t->ndim != o->ndim || !t->data)
+		return NULL;
+	for (int i = 0; i < o->ndim; i++)
+		if (t->dims[i] != o->dims[i])
+			return NULL;
+	return t->data;
 }
 
 static int
@@ -369,9 +411,11 @@ conv_float(struct ox_kctx *k)
 	int64_t cin, cout, cg, mg;
 	struct ox_window w;
 	struct ox_tensor *o;
-	float *col = NULL;
+	float *col = NULL, *packed = NULL;
+	const float *res;
+	size_t per_group = 0;
 	struct ox_tensor *colt = NULL;
-	bool direct;
+	bool direct, own_packed = false;
 	int r;
 
 	if (wt->ndim != x->ndim)
@@ -408,10 +452,17 @@ conv_float(struct ox_kctx *k)
 		memset(o->data, 0, o->nbytes);
 		return 0;
 	}
+	res = fused_residual(k, o);
 	if (w.nsp == 2 && group == cin && cg == 1 && mg == 1) {
 		float *zrow = calloc((size_t)w.in[1] + 1, sizeof *zrow);
-		struct dw_job job = { x, wt, b, &w, o, zrow };
+		struct dw_job job = { x, wt, b, &w, o, zrow, res, res || k->fuse_add ? k->fuse_act : OX_ACT_NONE,
+				      k->fuse_lo, k->fuse_hi };
 
+		if (!k->fuse_add || res) {
+			k->fused = k->fuse_add || k->fuse_act;
+		} else {
+			job.act = OX_ACT_NONE;
+		}
 		ox_par_for(x->dims[0] * cin, 1, depthwise2d, &job);
 		free(zrow);
 		return 0;
@@ -429,11 +480,44 @@ conv_float(struct ox_kctx *k)
 			return ox_kerr(k, OX_ENOMEM, "out of memory for the im2col buffer");
 		col = colt->data;
 	}
+	/* The weights packed for the GEMM kernel, once per model run or, for an
+	 * initializer, once for all runs of a cached plan. */
+	if (ox_gemm_fast()) {
+		size_t per = ox_gemm_packed_a_floats((int)mg, (int)(cg * kprod));
+		bool cst = ox_kconst(k, 1);
+
+		if (!cst || !(packed = ox_kcache_get(k, wt->data))) {
+			if (!(packed = malloc((per * (size_t)group + 16) * sizeof *packed))) {
+				ox_xtensor_free(colt);
+				return ox_kerr(k, OX_ENOMEM, "out of memory for the packed weights");
+			}
+			for (int64_t g = 0; g < group; g++) {
+				float *pg = ox_gemm_pack_a((const float *)wt->data + g * mg * cg * kprod, (int)(cg * kprod),
+							   (int)mg, (int)(cg * kprod));
+
+				if (!pg) {
+					free(packed);
+					ox_xtensor_free(colt);
+					return ox_kerr(k, OX_ENOMEM, "out of memory for the packed weights");
+				}
+				memcpy(packed + per * (size_t)g, pg, per * sizeof *pg);
+				free(pg);
+			}
+			if (cst && ox_kcache_put(k, wt->data, packed))
+				own_packed = false;
+			else
+				own_packed = true;
+		}
+		per_group = per;
+	}
+	if (!k->fuse_add || res)
+		k->fused = k->fuse_add || k->fuse_act;
 	for (int64_t n = 0; n < x->dims[0]; n++) {
 		for (int64_t g = 0; g < group; g++) {
 			const float *xg = (const float *)x->data + (n * cin + g * cg) * iprod;
 			const float *wg = (const float *)wt->data + g * mg * cg * kprod;
 			float *og = (float *)o->data + (n * cout + g * mg) * oprod;
+			struct ox_gemm gm;
 
 			if (!direct && w.nsp == 2) {
 				struct im2col_job job = { xg, &w, col };
@@ -442,19 +526,30 @@ conv_float(struct ox_kctx *k)
 			} else if (!direct) {
 				im2col(xg, cg, &w, col);
 			}
-			/* The bias goes in first and sgemm adds onto it (beta 1): with beta 0
-			 * OpenBLAS clears C in a pass of its own, and adding the bias after
-			 * would be one more. */
-			if (b)
-				for (int64_t c = 0; c < mg; c++) {
-					float *oc = og + c * oprod, bv = ((const float *)b->data)[g * mg + c];
-
-					fill(oc, bv, oprod);
-				}
-			ox_sgemm(0, 0, (int)mg, (int)oprod, (int)(cg * kprod), 1.0f, wg, (int)(cg * kprod),
-				 direct ? xg : col, (int)oprod, b ? 1.0f : 0.0f, og, (int)oprod);
+			memset(&gm, 0, sizeof gm);
+			gm.m = (int)mg;
+			gm.n = (int)oprod;
+			gm.k = (int)(cg * kprod);
+			gm.a = wg;
+			gm.lda = gm.k;
+			gm.ap = packed ? packed + per_group * (size_t)g : NULL;
+			gm.b = direct ? xg : col;
+			gm.ldb = gm.n;
+			gm.c = og;
+			gm.ldc = gm.n;
+			gm.row_bias = b ? (const float *)b->data + g * mg : NULL;
+			if (k->fused) {
+				gm.res = res ? res + (n * cout + g * mg) * oprod : NULL;
+				gm.ldres = gm.n;
+				gm.act = k->fuse_act;
+				gm.lo = k->fuse_lo;
+				gm.hi = k->fuse_hi;
+			}
+			ox_gemm_run(&gm);
 		}
 	}
+	if (own_packed)
+		free(packed);
 	ox_xtensor_free(colt);
 	return 0;
 }

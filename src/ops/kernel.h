@@ -31,6 +31,15 @@ struct ox_kctx {
 	int n_out;
 	struct ox_diag *d;
 	struct ox_frame *frame;     /* the running graph, for subgraph kernels */
+	/* An epilogue the executor fused into this node (Conv, Gemm, MatMul) at plan
+	 * time: out = act(out + add). add is a tensor the kernel may take as a residual
+	 * (same shape as the output) or, for Gemm/MatMul, a bias along the last dim;
+	 * act is OX_ACT_* (ops/fast.h) with bounds lo, hi. A kernel that applies all
+	 * of it sets fused; otherwise the executor runs the fused nodes after it. */
+	const struct ox_tensor *fuse_add;
+	int fuse_act;
+	float fuse_lo, fuse_hi;
+	bool fused;
 };
 
 typedef int ox_kernel_fn(struct ox_kctx *k);
@@ -143,6 +152,17 @@ struct ox_window {
 };
 int ox_kwindow(struct ox_kctx *k, struct ox_window *w, const struct ox_tensor *x,
 	       const int64_t *kshape, bool transpose);
+
+/* Buffers a kernel derives from constant inputs (packed weights), kept by the
+ * executor between runs of the same plan (ox_exec_run_cached). key says what the
+ * buffer was made from (e.g. the weight's data pointer). get: the buffer stored for
+ * this node and key, or NULL. put: hand p (malloc'ed) over to the cache; false when
+ * the run keeps no cache, and then the caller still owns p. */
+void *ox_kcache_get(struct ox_kctx *k, const void *key);
+bool ox_kcache_put(struct ox_kctx *k, const void *key, void *p);
+
+/* True when input i is an initializer of the model (constant for every run). */
+bool ox_kconst(const struct ox_kctx *k, int i);
 
 /* Run a subgraph of the current node with the given inputs (heap or arena tensors,
  * borrowed) and return its outputs as heap tensors the caller owns. */
