@@ -455,13 +455,12 @@ conv_float(struct ox_kctx *k)
 	res = fused_residual(k, o);
 	if (w.nsp == 2 && group == cin && cg == 1 && mg == 1) {
 		float *zrow = calloc((size_t)w.in[1] + 1, sizeof *zrow);
-		struct dw_job job = { x, wt, b, &w, o, zrow, res, res || k->fuse_add ? k->fuse_act : OX_ACT_NONE,
-				      k->fuse_lo, k->fuse_hi };
+		struct dw_job job = { x, wt, b, &w, o, zrow, res, OX_ACT_NONE, k->fuse_lo, k->fuse_hi };
 
+		/* All of the epilogue or none of it (a residual of another shape). */
 		if (!k->fuse_add || res) {
+			job.act = k->fuse_act;
 			k->fused = k->fuse_add || k->fuse_act;
-		} else {
-			job.act = OX_ACT_NONE;
 		}
 		ox_par_for(x->dims[0] * cin, 1, depthwise2d, &job);
 		free(zrow);
