@@ -52,6 +52,8 @@ bool ox_gemm_fast(void);
  * frees with free(), or NULL when out of memory. */
 float *ox_gemm_pack_a(const float *a, int lda, int m, int k);
 float *ox_gemm_pack_b(const float *b, int ldb, int n, int k);
+/* B given transposed: bt is n x k (ldbt), as Gemm's transB = 1 stores it. */
+float *ox_gemm_pack_bt(const float *bt, int ldbt, int n, int k);
 size_t ox_gemm_packed_a_floats(int m, int k);
 size_t ox_gemm_packed_b_floats(int n, int k);
 
@@ -93,6 +95,8 @@ bool ox_gemm_fast(void);
  * frees with free(), or NULL when out of memory. */
 float *ox_gemm_pack_a(const float *a, int lda, int m, int k);
 float *ox_gemm_pack_b(const float *b, int ldb, int n, int k);
+/* B given transposed: bt is n x k (ldbt), as Gemm's transB = 1 stores it. */
+float *ox_gemm_pack_bt(const float *bt, int ldbt, int n, int k);
 size_t ox_gemm_packed_a_floats(int m, int k);
 size_t ox_gemm_packed_b_floats(int n, int k);
 
@@ -169,6 +173,8 @@ bool ox_gemm_fast(void);
  * frees with free(), or NULL when out of memory. */
 float *ox_gemm_pack_a(const float *a, int lda, int m, int k);
 float *ox_gemm_pack_b(const float *b, int ldb, int n, int k);
+/* B given transposed: bt is n x k (ldbt), as Gemm's transB = 1 stores it. */
+float *ox_gemm_pack_bt(const float *bt, int ldbt, int n, int k);
 size_t ox_gemm_packed_a_floats(int m, int k);
 size_t ox_gemm_packed_b_floats(int n, int k);
 

@@ -60,6 +60,51 @@ ox_sgemm(int trans_a, int trans_b, int m, int n, int k, float alpha, const float
 	ox_par_for((split + 15) / 16, 1, sgemm_blocks, &j);
 }
 
+/* B of a Gemm or MatMul packed for ox_gemm_run: from the plan's cache when B is an
+ * initializer, else packed now (*own: the caller frees it). NULL without the packed
+ * kernel or memory (ox_gemm_run then packs per block). */
+static const float *
+packed_b(struct ox_kctx *k, const struct ox_tensor *b, bool trans, int n, int kk, bool *own)
+{
+	float *p;
+	bool cst = ox_kconst(k, 1);
+
+	*own = false;
+	if (!ox_gemm_fast())
+		return NULL;
+	if (cst && (p = ox_kcache_get(k, b->data)))
+		return p;
+	p = trans ? ox_gemm_pack_bt(b->data, kk, n, kk) : ox_gemm_pack_b(b->data, n, n, kk);
+	if (p && !(cst && ox_kcache_put(k, b->data, p)))
+		*own = true;
+	return p;
+}
+
+/* The fused Add's other input as a bias along the last dim ([n], or [1, ..., n]) or as
+ * a residual shaped like o; false when it is neither. */
+static bool
+fused_add(const struct ox_kctx *k, const struct ox_tensor *o, int64_t n, const float **bias, const float **res)
+{
+	const struct ox_tensor *t = k->fuse_add;
+
+	*bias = *res = NULL;
+	if (!t)
+		return true;
+	if (t->dtype != OX_FLOAT || !t->data)
+		return false;
+	if (t->nelem == n && t->ndim >= 1 && t->dims[t->ndim - 1] == n && t->ndim <= o->ndim) {
+		*bias = t->data;
+		return true;
+	}
+	if (t->ndim != o->ndim)
+		return false;
+	for (int i = 0; i < o->ndim; i++)
+		if (t->dims[i] != o->dims[i])
+			return false;
+	*res = t->data;
+	return true;
+}
+
 /* C[m,n] (+)= A[m,k] B[k,n] for one matrix pair of any numeric dtype, via doubles
  * for the types BLAS does not cover. a_zp/b_zp are subtracted (MatMulInteger). */
 static void
@@ -144,8 +189,30 @@ matmul(struct ox_kctx *k, int out_dtype, int64_t a_zp, int64_t b_zp)
 		int64_t rows = a->nelem / kk;
 
 		if (rows <= INT32_MAX && n <= INT32_MAX && kk <= INT32_MAX) {
-			ox_sgemm(0, 0, (int)rows, (int)n, (int)kk, 1.0f, a->data, (int)kk, b->data, (int)n, 0.0f,
-				 o->data, (int)n);
+			struct ox_gemm g;
+			bool own;
+
+			memset(&g, 0, sizeof g);
+			g.m = (int)rows;
+			g.n = (int)n;
+			g.k = (int)kk;
+			g.a = a->data;
+			g.lda = g.k;
+			g.b = b->data;
+			g.ldb = g.n;
+			g.c = o->data;
+			g.ldc = g.n;
+			if (fused_add(k, o, n, &g.col_bias, &g.res)) {
+				g.ldres = g.n;
+				g.act = k->fuse_act;
+				g.lo = k->fuse_lo;
+				g.hi = k->fuse_hi;
+				k->fused = k->fuse_add || k->fuse_act;
+			}
+			g.bp = packed_b(k, b, false, g.n, g.k, &own);
+			ox_gemm_run(&g);
+			if (own)
+				free((void *)g.bp);
 			return 0;
 		}
 	}
@@ -201,6 +268,55 @@ ox_op_matmul_integer(struct ox_kctx *k)
 	return matmul(k, OX_INT32, azp ? ox_get_i64(azp, 0) : 0, bzp ? ox_get_i64(bzp, 0) : 0);
 }
 
+/* Gemm with alpha 1, A not transposed and C absent or a bias along n: the packed
+ * kernel, B packed once, C and a fused epilogue applied in registers. */
+static int
+gemm_fast(struct ox_kctx *k, bool tb, int m, int n, int kk)
+{
+	const struct ox_tensor *a = ox_kin(k, 0), *b = ox_kin(k, 1), *c = ox_kin(k, 2);
+	int64_t dims[2] = { m, n };
+	struct ox_gemm g;
+	struct ox_tensor *o;
+	const float *fb, *fr;
+	bool own;
+
+	if (!(o = ox_kout_raw(k, 0, OX_FLOAT, 2, dims)))
+		return OX_ENOMEM;
+	memset(&g, 0, sizeof g);
+	g.m = m;
+	g.n = n;
+	g.k = kk;
+	g.a = a->data;
+	g.lda = kk;
+	g.c = o->data;
+	g.ldc = n;
+	g.col_bias = c ? c->data : NULL;
+	if (fused_add(k, o, n, &fb, &fr) && !fb) {
+		g.res = fr;
+		g.ldres = n;
+		g.act = k->fuse_act;
+		g.lo = k->fuse_lo;
+		g.hi = k->fuse_hi;
+		k->fused = k->fuse_add || k->fuse_act;
+	}
+	g.bp = packed_b(k, b, tb, n, kk, &own);
+	if (!g.bp && tb) {
+		/* Without the packed kernel: BLAS takes the transposed B as it is. */
+		k->fused = false;
+		ox_sgemm(0, 1, m, n, kk, 1.0f, a->data, kk, b->data, kk, 0.0f, o->data, n);
+		for (int i = 0; i < m; i++)
+			for (int j = 0; j < n; j++)
+				((float *)o->data)[(size_t)i * n + j] += c ? ((const float *)c->data)[j] : 0.0f;
+		return 0;
+	}
+	g.b = b->data;
+	g.ldb = n;
+	ox_gemm_run(&g);
+	if (own)
+		free((void *)g.bp);
+	return 0;
+}
+
 int
 ox_op_gemm(struct ox_kctx *k)
 {
@@ -228,6 +344,10 @@ ox_op_gemm(struct ox_kctx *k)
 		return ox_kerr(k, OX_ELIMIT, "matrix dimensions too large for BLAS");
 	dims[0] = m;
 	dims[1] = n;
+	if (a->dtype == OX_FLOAT && !ta && alpha == 1.0f && m > 0 && n > 0 && kk > 0 &&
+	    (!c || (beta == 1.0f && c->dtype == OX_FLOAT && c->ndim >= 1 && c->ndim <= 2 && c->nelem == n &&
+		    c->dims[c->ndim - 1] == n)))
+		return gemm_fast(k, tb, (int)m, (int)n, (int)kk);
 	if (!(o = ox_kout(k, 0, a->dtype, 2, dims)))
 		return OX_ENOMEM;
 	/* C broadcasts unidirectionally to [m, n]. */

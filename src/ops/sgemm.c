@@ -112,6 +112,23 @@ ox_gemm_pack_b(const float *b, int ldb, int n, int k)
 	return p;
 }
 
+float *
+ox_gemm_pack_bt(const float *bt, int ldbt, int n, int k)
+{
+	float *p = aligned_alloc(64, (ox_gemm_packed_b_floats(n, k) * sizeof *p + 63) / 64 * 64 + 64);
+
+	if (!p)
+		return NULL;
+	for (int q = 0; q < n; q += NR)
+		for (int kk = 0; kk < k; kk++) {
+			float *d = p + ((size_t)(q / NR) * k + kk) * NR;
+
+			for (int j = 0; j < NR; j++)
+				d[j] = q + j < n ? bt[(size_t)(q + j) * ldbt + kk] : 0.0f;
+		}
+	return p;
+}
+
 /* The epilogue for one element row i, columns [j0, j0 + n) of C, when the fast
  * kernel is not used: C already holds the product. */
 static void
