@@ -466,6 +466,11 @@ ox_kconst(const struct ox_kctx *k, int i)
 {
 	const struct ox_value *v = i < k->node->n_in ? k->node->in[i] : NULL;
 
+	/* PyTorch exports put Identity nodes on shared weights; pass_on hands the
+	 * initializer itself through them. */
+	while (v && !v->init && v->producer && v->producer->n_in == 1 && v->producer->in[0] &&
+	       !strcmp(v->producer->op_type, "Identity") && ox_domain_is_onnx(v->producer->domain))
+		v = v->producer->in[0];
 	return v && v->init && i < k->n_in && k->in[i] == v->init;
 }
 

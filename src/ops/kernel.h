@@ -161,7 +161,8 @@ int ox_kwindow(struct ox_kctx *k, struct ox_window *w, const struct ox_tensor *x
 void *ox_kcache_get(struct ox_kctx *k, const void *key);
 bool ox_kcache_put(struct ox_kctx *k, const void *key, void *p);
 
-/* True when input i is an initializer of the model (constant for every run). */
+/* True when input i is an initializer of the model (constant for every run), also
+ * when it reaches the node through Identity nodes. */
 bool ox_kconst(const struct ox_kctx *k, int i);
 
 /* Run a subgraph of the current node with the given inputs (heap or arena tensors,
