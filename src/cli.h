@@ -10,6 +10,8 @@
 #include <stdio.h>
 
 #include "graph.h"
+#include "table.h"
+#include "term.h"
 
 enum {
 	OX_EXIT_OK = 0,       /* success */
