@@ -47,7 +47,7 @@ ox_term_style(FILE *f, enum ox_style style)
 		[OX_STYLE_RESET] = "\033[0m",
 		[OX_STYLE_BOLD] = "\033[1m",
 		[OX_STYLE_CHANGED] = "\033[33m",
-		[OX_STYLE_GOOD] = "\033[32m",
+		[OX_STYLE_WARN] = "\033[33m",
 		[OX_STYLE_BAD] = "\033[31m",
 	};
 
@@ -130,7 +130,7 @@ ox_progress_update(struct ox_progress *p, size_t done, const char *detail, bool 
 	if (!p->active)
 		return;
 	t = now();
-	if (!force && p->shown && t - p->t_last < PROGRESS_INTERVAL)
+	if (!force && t - p->t_last < PROGRESS_INTERVAL)
 		return;
 	p->t_last = t;
 	draw(p, done, detail);

@@ -38,8 +38,8 @@ enum ox_style {
 	OX_STYLE_RESET,
 	OX_STYLE_BOLD,       /* table headers */
 	OX_STYLE_CHANGED,    /* rows that differ (optimize's before/after) */
-	OX_STYLE_GOOD,
-	OX_STYLE_BAD,
+	OX_STYLE_WARN,       /* partial support */
+	OX_STYLE_BAD,        /* unsupported, invalid */
 };
 
 /* The escape sequence for style when colour is on for f, else "". */
