@@ -56,17 +56,24 @@ big_file_progress(struct ox_progress *p, const char *verb, const char *path, uin
 	ox_progress_start(p, label, 0);
 }
 
+void
+ox_cli_load_progress(struct ox_progress *p, const char *path, char *label, size_t len)
+{
+	struct stat st;
+
+	memset(p, 0, sizeof *p);
+	if (stat(path, &st) == 0 && S_ISREG(st.st_mode))
+		big_file_progress(p, "loading", path, (uint64_t)st.st_size, label, len);
+}
+
 struct ox_model *
 ox_cli_load_big(const char *path)
 {
 	struct ox_progress p;
 	struct ox_model *m;
-	struct stat st;
 	char label[512];
 
-	if (stat(path, &st) < 0 || !S_ISREG(st.st_mode))
-		return ox_cli_load(path);
-	big_file_progress(&p, "loading", path, (uint64_t)st.st_size, label, sizeof label);
+	ox_cli_load_progress(&p, path, label, sizeof label);
 	m = ox_cli_load(path);
 	ox_progress_end(&p);
 	return m;
@@ -114,13 +121,19 @@ ox_cli_parse_jobs(const char *cmd, const char *s, int *jobs)
 	return true;
 }
 
+/* Workers run at most this many items per job ahead of the one done() waits for,
+ * so a slow model holds back only a bounded number of finished results. */
+#define BATCH_AHEAD 4
+
 struct batch {
 	size_t n, next;
+	size_t printed;             /* items done() has seen */
+	size_t ahead;               /* how far past printed the workers may start */
 	bool *finished;
 	void (*work)(size_t, void *);
 	void *arg;
 	pthread_mutex_t lock;
-	pthread_cond_t cond;
+	pthread_cond_t finished_one, printed_one;
 };
 
 static void *
@@ -132,6 +145,8 @@ batch_worker(void *arg)
 		size_t i;
 
 		pthread_mutex_lock(&b->lock);
+		while (b->next < b->n && b->next >= b->printed + b->ahead)
+			pthread_cond_wait(&b->printed_one, &b->lock);
 		i = b->next < b->n ? b->next++ : b->n;
 		pthread_mutex_unlock(&b->lock);
 		if (i == b->n)
@@ -139,7 +154,7 @@ batch_worker(void *arg)
 		b->work(i, b->arg);
 		pthread_mutex_lock(&b->lock);
 		b->finished[i] = true;
-		pthread_cond_signal(&b->cond);
+		pthread_cond_signal(&b->finished_one);
 		pthread_mutex_unlock(&b->lock);
 	}
 }
@@ -163,10 +178,16 @@ ox_cli_batch(size_t n, int jobs, const char *label, char *const *what,
 		jobs = (int)n;
 	if (jobs > 1 && !(b.finished = calloc(n, sizeof *b.finished)))
 		return OX_ENOMEM;
-	ox_progress_start(&p, label, n);
+	b.ahead = (size_t)jobs * BATCH_AHEAD;
+	/* One model has a progress line of its own, if any: big files, big graphs. */
+	if (n > 1)
+		ox_progress_start(&p, label, n);
+	else
+		memset(&p, 0, sizeof p);
 	if (b.finished) {
 		pthread_mutex_init(&b.lock, NULL);
-		pthread_cond_init(&b.cond, NULL);
+		pthread_cond_init(&b.finished_one, NULL);
+		pthread_cond_init(&b.printed_one, NULL);
 		for (int t = 0; t < jobs; t++) {
 			if (pthread_create(&th[started], NULL, batch_worker, &b) != 0)
 				break;
@@ -177,7 +198,7 @@ ox_cli_batch(size_t n, int jobs, const char *label, char *const *what,
 		if (started) {
 			pthread_mutex_lock(&b.lock);
 			while (!b.finished[i])
-				pthread_cond_wait(&b.cond, &b.lock);
+				pthread_cond_wait(&b.finished_one, &b.lock);
 			pthread_mutex_unlock(&b.lock);
 		} else {
 			/* One job, or no thread could start: the work runs right here. */
@@ -185,6 +206,12 @@ ox_cli_batch(size_t n, int jobs, const char *label, char *const *what,
 		}
 		ox_progress_clear(&p);
 		done(i, arg);
+		if (started) {
+			pthread_mutex_lock(&b.lock);
+			b.printed = i + 1;
+			pthread_cond_broadcast(&b.printed_one);
+			pthread_mutex_unlock(&b.lock);
+		}
 		ox_progress_update(&p, i + 1, what ? what[i] : NULL, false);
 	}
 	for (int t = 0; t < started; t++)
@@ -192,7 +219,8 @@ ox_cli_batch(size_t n, int jobs, const char *label, char *const *what,
 	ox_progress_end(&p);
 	if (b.finished) {
 		pthread_mutex_destroy(&b.lock);
-		pthread_cond_destroy(&b.cond);
+		pthread_cond_destroy(&b.finished_one);
+		pthread_cond_destroy(&b.printed_one);
 		free(b.finished);
 	}
 	return 0;

@@ -35,6 +35,10 @@ struct ox_model *ox_cli_load(const char *path);
 /* Load path as ox_cli_load() does, with a progress line while a big file loads. */
 struct ox_model *ox_cli_load_big(const char *path);
 
+/* Start p as a progress line "loading PATH (SIZE)" when path is a big file, else
+ * leave it silent; label (len bytes) holds the text. End it with ox_progress_end(). */
+void ox_cli_load_progress(struct ox_progress *p, const char *path, char *label, size_t len);
+
 /* Save m to path (opts may be NULL), with a progress line while a big model is
  * written. 0 or OX_E*, diagnostics in d. */
 int ox_cli_save(struct ox_model *m, const char *path, const struct ox_save_opts *opts,
@@ -49,8 +53,10 @@ bool ox_cli_parse_jobs(const char *cmd, const char *s, int *jobs);
 
 /* A batch of n independent items (models): work(i, arg) runs on up to jobs threads,
  * done(i, arg) on the calling thread in index order, each as soon as items 0 to i
- * have finished, so that results stream out in command-line order. A progress line
- * "label i/n  what[i]" is shown on stderr (term.h) and erased before every done().
+ * have finished, so that results stream out in command-line order; workers stay
+ * within a few items per job of the one done() waits for, which bounds how many
+ * finished results wait in memory. For several items a progress line "label i/n
+ * what[i]" is shown on stderr (term.h), erased before every done().
  * Returns 0, or OX_ENOMEM when not even the bookkeeping fits (nothing ran). */
 int ox_cli_batch(size_t n, int jobs, const char *label, char *const *what,
 		 void (*work)(size_t i, void *arg), void (*done)(size_t i, void *arg),
