@@ -90,6 +90,29 @@ ox_table_cellf(struct ox_table *t, const char *fmt, ...)
 }
 
 void
+ox_table_line(struct ox_table *t, const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	ox_table_row(t, false, OX_STYLE_RESET);
+	if (n < 0 || t->oom || !(s = ox_arena_alloc(&t->arena, (size_t)n + 1))) {
+		t->oom = true;
+		return;
+	}
+	va_start(ap, fmt);
+	vsnprintf(s, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	t->rows[t->n_rows - 1].cell[0] = s;
+	t->rows[t->n_rows - 1].n = 1;
+	t->rows[t->n_rows - 1].free = true;
+}
+
+void
 ox_table_header(struct ox_table *t, ...)
 {
 	va_list ap;
@@ -121,7 +144,7 @@ ox_table_print(const struct ox_table *t, FILE *f)
 	if (t->oom)
 		return OX_ENOMEM;
 	for (size_t i = 0; i < t->n_rows; i++)
-		for (int c = 0; c < t->rows[i].n; c++)
+		for (int c = 0; !t->rows[i].free && c < t->rows[i].n; c++)
 			if (width(t->rows[i].cell[c]) > w[c])
 				w[c] = width(t->rows[i].cell[c]);
 	for (size_t i = 0; i < t->n_rows; i++) {
@@ -129,6 +152,10 @@ ox_table_print(const struct ox_table *t, FILE *f)
 		const char *on = r->header ? ox_term_style(f, OX_STYLE_BOLD)
 			       : r->style != OX_STYLE_RESET ? ox_term_style(f, r->style) : "";
 
+		if (r->free) {
+			fprintf(f, "%s%s\n", t->indent, r->cell[0]);
+			continue;
+		}
 		fprintf(f, "%s%s", t->indent, on);
 		for (int c = 0; c < r->n; c++) {
 			int pad = (int)(w[c] - width(r->cell[c]));

@@ -24,6 +24,7 @@ struct ox_table_row {
 	const char *cell[OX_TABLE_MAX_COLS];
 	int n;
 	bool header;
+	bool free;               /* a line of its own: cell[0], outside the columns */
 	enum ox_style style;     /* OX_STYLE_RESET for a plain row */
 };
 
@@ -50,6 +51,10 @@ void ox_table_row(struct ox_table *t, bool header, enum ox_style style);
 /* Add a cell to the current row; a copy is kept. NULL prints as "". */
 void ox_table_cell(struct ox_table *t, const char *s);
 void ox_table_cellf(struct ox_table *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* A line of free text between rows (details under a row), printed after the
+ * indent and taking no part in the column widths. */
+void ox_table_line(struct ox_table *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* A header row of the given cells, NULL-terminated. */
 void ox_table_header(struct ox_table *t, ...) __attribute__((sentinel));
