@@ -33,32 +33,35 @@ struct run {
 	FILE *f;                    /* where the report goes */
 	struct ox_audit_model **results; /* NULL once streamed out (jsonl) */
 	int *rc;                    /* ox_audit_file's return per model */
+	char **lines;               /* jsonl: each model's line, made by the worker */
 	enum ox_verdict *worst;     /* per target, over the models that loaded */
 	int error;                  /* first OX_ENOMEM or OX_EIO */
 };
 
+/* JSON Lines: the document --format json gives for this model alone, on one line;
+ * NULL when memory runs out. */
+static char *
+make_line(struct run *p, struct ox_audit_model *am)
+{
+	json_t *doc = ox_audit_json(&am, 1, p->targets, p->nt);
+	char *line;
+
+	if (!doc)
+		return NULL;
+	line = json_dumps(doc, JSON_COMPACT | JSON_ENSURE_ASCII);
+	json_decref(doc);
+	return line;
+}
+
+/* Serializing is as much work as auditing: the workers do it too. */
 static void
 work(size_t i, void *arg)
 {
 	struct run *p = arg;
 
 	p->rc[i] = ox_audit_file(p->paths[i], p->targets, p->nt, &p->opts, &p->results[i]);
-}
-
-/* JSON Lines: the document --format json gives for this model alone, on one line. */
-static int
-put_line(struct run *p, struct ox_audit_model *am)
-{
-	json_t *doc = ox_audit_json(&am, 1, p->targets, p->nt);
-	int r = 0;
-
-	if (!doc)
-		return OX_ENOMEM;
-	if (json_dumpf(doc, p->f, JSON_COMPACT | JSON_ENSURE_ASCII) < 0 || fputc('\n', p->f) < 0 ||
-	    fflush(p->f) != 0)
-		r = OX_EIO;
-	json_decref(doc);
-	return r;
+	if (p->fmt == FMT_JSONL && p->rc[i] == 0)
+		p->lines[i] = make_line(p, p->results[i]);
 }
 
 /* In command-line order, as each model's audit ends. */
@@ -67,7 +70,6 @@ done(size_t i, void *arg)
 {
 	struct run *p = arg;
 	struct ox_audit_model *am = p->results[i];
-	int r;
 
 	if (p->rc[i] < 0 || !am) {
 		p->error = p->error ? p->error : OX_ENOMEM;
@@ -78,8 +80,12 @@ done(size_t i, void *arg)
 			p->worst[t] = am->summary[t].verdict;
 	if (p->fmt != FMT_JSONL || p->error)
 		return;
-	if ((r = put_line(p, am)) < 0)
-		p->error = r;
+	if (!p->lines[i])
+		p->error = OX_ENOMEM;
+	else if (fputs(p->lines[i], p->f) < 0 || fputc('\n', p->f) < 0 || fflush(p->f) != 0)
+		p->error = OX_EIO;
+	free(p->lines[i]);
+	p->lines[i] = NULL;
 	/* Streamed out: only a load failure's message is still needed. */
 	if (!am->status) {
 		ox_audit_model_free(am);
@@ -355,7 +361,8 @@ ox_cmd_audit(int argc, char **argv)
 	p.results = calloc(p.n, sizeof *p.results);
 	p.rc = calloc(p.n, sizeof *p.rc);
 	p.worst = calloc(nt + 1, sizeof *p.worst);
-	if (!p.results || !p.rc || !p.worst) {
+	p.lines = calloc(p.n, sizeof *p.lines);
+	if (!p.results || !p.rc || !p.worst || !p.lines) {
 		fprintf(stderr, "%s audit: out of memory\n", ox_prog);
 		status = OX_EXIT_ERROR;
 		goto out;
@@ -391,6 +398,9 @@ out:
 	free(p.results);
 	free(p.rc);
 	free(p.worst);
+	for (size_t i = 0; p.lines && i < p.n; i++)
+		free(p.lines[i]);
+	free(p.lines);
 	for (size_t t = 0; t < nt; t++)
 		ox_target_free(targets[t]);
 	free(targets);
