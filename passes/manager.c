@@ -299,6 +299,8 @@ ox_pipeline_run(struct ox_model *m, const struct ox_pipeline_opts *opts,
 			struct run run = { list[i], &pc, max_it, 0 };
 			double t0;
 
+			if (opts->progress)
+				opts->progress(opts->progress_arg, list[i]->name, it, i, n);
 			if ((list[i]->needs & OX_A_SHAPES) && !shapes) {
 				infer(m);
 				shapes = true;

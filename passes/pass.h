@@ -76,6 +76,11 @@ struct ox_pipeline_opts {
 	size_t fold_size_limit;  /* 0 for the default */
 	bool verify;
 	bool measure_size;       /* fill the model sizes of the report (serializes twice) */
+	/* Called on the caller's thread before each pass runs, with the pass, the
+	 * iteration (from 1), and the pass's place in the list (a progress line); NULL
+	 * for none. */
+	void (*progress)(void *arg, const char *pass, int iteration, size_t i, size_t n);
+	void *progress_arg;
 };
 
 /* What one pass did over the whole run. */

@@ -5,6 +5,22 @@
 #include <string.h>
 
 #include "audit.h"
+#include "table.h"
+
+static enum ox_style
+verdict_style(enum ox_verdict v)
+{
+	return v == OX_VERDICT_UNSUPPORTED ? OX_STYLE_BAD
+	     : v == OX_VERDICT_PARTIAL ? OX_STYLE_WARN : OX_STYLE_RESET;
+}
+
+/* Columns 1.. of a table are counts. */
+static void
+right_from(struct ox_table *tb, int first)
+{
+	for (int c = first; c < OX_TABLE_MAX_COLS; c++)
+		ox_table_right(tb, c);
+}
 
 static void
 print_check(FILE *f, const char *indent, const struct ox_target *t,
@@ -18,28 +34,41 @@ print_check(FILE *f, const char *indent, const struct ox_target *t,
 		fprintf(f, "%s  suggestion: %s\n", indent, ck->suggestion);
 }
 
-static void
+static int
 print_model(FILE *f, const struct ox_audit_model *am, struct ox_target *const *targets,
 	    size_t nt, bool verbose)
 {
+	struct ox_table tb;
+	int r;
+
 	fprintf(f, "%s\n", am->path);
 	if (am->status) {
 		fprintf(f, "  error: %s\n\n", am->error ? am->error : "cannot load");
-		return;
+		return 0;
 	}
 	fprintf(f, "  ir_version %lld, opsets", am->has_ir_version ? (long long)am->ir_version : -1LL);
 	for (size_t i = 0; i < am->n_opsets; i++)
 		fprintf(f, " %s %lld", am->opsets[i].domain, (long long)am->opsets[i].version);
 	fprintf(f, "; %zu nodes (%zu with subgraphs)\n", am->n_nodes, am->n_nodes_deep);
-	fprintf(f, "  %-16s %-12s %9s %7s %11s %10s\n", "target", "verdict", "supported",
-		"partial", "unsupported", "unverified");
+	ox_table_init(&tb, "  ");
+	right_from(&tb, 2);
+	ox_table_header(&tb, "target", "verdict", "supported", "partial", "unsupported",
+			"unverified", NULL);
 	for (size_t t = 0; t < nt; t++) {
 		const struct ox_audit_summary *s = &am->summary[t];
 
-		fprintf(f, "  %-16s %-12s %9zu %7zu %11zu %10zu\n", targets[t]->name,
-			ox_verdict_name(s->verdict), s->supported, s->partial, s->unsupported,
-			s->unverified);
+		ox_table_row(&tb, false, verdict_style(s->verdict));
+		ox_table_cell(&tb, targets[t]->name);
+		ox_table_cell(&tb, ox_verdict_name(s->verdict));
+		ox_table_cellf(&tb, "%zu", s->supported);
+		ox_table_cellf(&tb, "%zu", s->partial);
+		ox_table_cellf(&tb, "%zu", s->unsupported);
+		ox_table_cellf(&tb, "%zu", s->unverified);
 	}
+	r = ox_table_print(&tb, f);
+	ox_table_release(&tb);
+	if (r < 0)
+		return r;
 	if (verbose) {
 		for (size_t i = 0; i < am->n_nodes_audited; i++) {
 			const struct ox_audit_node *an = &am->nodes[i];
@@ -98,29 +127,41 @@ print_model(FILE *f, const struct ox_audit_model *am, struct ox_target *const *t
 		}
 	}
 	fputc('\n', f);
+	return 0;
 }
 
 int
 ox_audit_text(FILE *f, struct ox_audit_model *const *models, size_t n,
 	      struct ox_target *const *targets, size_t nt, bool verbose)
 {
+	struct ox_table tb;
 	size_t failed = 0;
+	int r = 0;
 
-	for (size_t i = 0; i < n; i++) {
-		print_model(f, models[i], targets, nt, verbose);
+	for (size_t i = 0; i < n && r == 0; i++) {
+		r = print_model(f, models[i], targets, nt, verbose);
 		failed += models[i]->status != 0;
 	}
-	if (n > 1) {
+	if (r == 0 && n > 1) {
 		fprintf(f, "%zu models (%zu failed to load)\n", n, failed);
+		ox_table_init(&tb, "  ");
+		right_from(&tb, 1);
+		ox_table_header(&tb, "target", "supported", "partial", "unsupported", NULL);
 		for (size_t t = 0; t < nt; t++) {
 			size_t cnt[3] = { 0 };
 
 			for (size_t i = 0; i < n; i++)
 				if (!models[i]->status)
 					cnt[models[i]->summary[t].verdict]++;
-			fprintf(f, "  %-16s %zu supported, %zu partial, %zu unsupported\n",
-				targets[t]->name, cnt[0], cnt[1], cnt[2]);
+			ox_table_row(&tb, false, OX_STYLE_RESET);
+			ox_table_cell(&tb, targets[t]->name);
+			for (int v = 0; v < 3; v++)
+				ox_table_cellf(&tb, "%zu", cnt[v]);
 		}
+		r = ox_table_print(&tb, f);
+		ox_table_release(&tb);
 	}
+	if (r < 0)
+		return r;
 	return ferror(f) ? OX_EIO : 0;
 }

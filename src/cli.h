@@ -10,6 +10,9 @@
 #include <stdio.h>
 
 #include "graph.h"
+#include "onnx_io.h"
+#include "table.h"
+#include "term.h"
 
 enum {
 	OX_EXIT_OK = 0,       /* success */
@@ -28,6 +31,36 @@ int ox_cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((for
 
 /* Load path, printing every diagnostic on failure. NULL on failure. */
 struct ox_model *ox_cli_load(const char *path);
+
+/* Load path as ox_cli_load() does, with a progress line while a big file loads. */
+struct ox_model *ox_cli_load_big(const char *path);
+
+/* Start p as a progress line "loading PATH (SIZE)" when path is a big file, else
+ * leave it silent; label (len bytes) holds the text. End it with ox_progress_end(). */
+void ox_cli_load_progress(struct ox_progress *p, const char *path, char *label, size_t len);
+
+/* Save m to path (opts may be NULL), with a progress line while a big model is
+ * written. 0 or OX_E*, diagnostics in d. */
+int ox_cli_save(struct ox_model *m, const char *path, const struct ox_save_opts *opts,
+		struct ox_diag *d);
+
+/* Largest --jobs. */
+#define OX_CLI_MAX_JOBS 256
+
+/* Parse --jobs N into *jobs; false (after a usage message for cmd) when it is not
+ * a number from 1 to OX_CLI_MAX_JOBS. */
+bool ox_cli_parse_jobs(const char *cmd, const char *s, int *jobs);
+
+/* A batch of n independent items (models): work(i, arg) runs on up to jobs threads,
+ * done(i, arg) on the calling thread in index order, each as soon as items 0 to i
+ * have finished, so that results stream out in command-line order; workers stay
+ * within a few items per job of the one done() waits for, which bounds how many
+ * finished results wait in memory. For several items a progress line "label i/n
+ * what[i]" is shown on stderr (term.h), erased before every done().
+ * Returns 0, or OX_ENOMEM when not even the bookkeeping fits (nothing ran). */
+int ox_cli_batch(size_t n, int jobs, const char *label, char *const *what,
+		 void (*work)(size_t i, void *arg), void (*done)(size_t i, void *arg),
+		 void *arg);
 
 /* Parse a byte count ("4096", "64K", "16M", "1G"); false when malformed. */
 bool ox_cli_parse_size(const char *s, size_t *out);

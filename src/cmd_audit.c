@@ -1,7 +1,8 @@
 /* cmd_audit.c: `onnx-opt audit`: will these models run on these runtimes?
  *
  * Loads the target profiles, audits every model (in --jobs threads; results keep
- * the command line's order), writes one report (text, JSON or SARIF) to stdout or
+ * the command line's order), writes one report (text, JSON or SARIF; or JSON Lines,
+ * one line per model as soon as it and those before it are done) to stdout or
  * atomically to -o FILE, and turns the verdicts into the exit status: 0 nothing at
  * or above --fail-on, 1 findings at or above it, 2 a usage error or a model that
  * did not load (the others are still audited and reported). */
@@ -11,7 +12,6 @@
 #include <getopt.h>
 #include <jansson.h>
 #include <limits.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -21,120 +21,155 @@
 #include "cli.h"
 #include "targets.h"
 
-#define MAX_JOBS 256
+enum format { FMT_TEXT, FMT_JSON, FMT_SARIF, FMT_JSONL };
 
-enum format { FMT_TEXT, FMT_JSON, FMT_SARIF };
-
-struct pool {
+struct run {
 	char **paths;
 	size_t n;
 	struct ox_target **targets;
 	size_t nt;
 	struct ox_audit_opts opts;
-	struct ox_audit_model **results;
-	size_t next;
-	int error;                  /* first OX_ENOMEM */
-	pthread_mutex_t lock;
+	enum format fmt;
+	FILE *f;                    /* where the report goes */
+	struct ox_audit_model **results; /* NULL once streamed out (jsonl) */
+	int *rc;                    /* ox_audit_file's return per model */
+	char **lines;               /* jsonl: each model's line, made by the worker */
+	enum ox_verdict *worst;     /* per target, over the models that loaded */
+	int error;                  /* first OX_ENOMEM or OX_EIO */
 };
 
-static void *
-worker(void *arg)
+/* JSON Lines: the document --format json gives for this model alone, on one line;
+ * NULL when memory runs out. */
+static char *
+make_line(struct run *p, struct ox_audit_model *am)
 {
-	struct pool *p = arg;
+	json_t *doc = ox_audit_json(&am, 1, p->targets, p->nt);
+	char *line;
 
-	for (;;) {
-		size_t i;
-		int r;
+	if (!doc)
+		return NULL;
+	line = json_dumps(doc, JSON_COMPACT | JSON_ENSURE_ASCII);
+	json_decref(doc);
+	return line;
+}
 
-		pthread_mutex_lock(&p->lock);
-		i = p->error ? p->n : p->next++;
-		pthread_mutex_unlock(&p->lock);
-		if (i >= p->n)
-			return NULL;
-		r = ox_audit_file(p->paths[i], p->targets, p->nt, &p->opts, &p->results[i]);
-		if (r < 0) {
-			pthread_mutex_lock(&p->lock);
-			if (!p->error)
-				p->error = r;
-			pthread_mutex_unlock(&p->lock);
-		}
+/* Serializing is as much work as auditing: the workers do it too. */
+static void
+work(size_t i, void *arg)
+{
+	struct run *p = arg;
+
+	p->rc[i] = ox_audit_file(p->paths[i], p->targets, p->nt, &p->opts, &p->results[i]);
+	if (p->fmt == FMT_JSONL && p->rc[i] == 0)
+		p->lines[i] = make_line(p, p->results[i]);
+}
+
+/* In command-line order, as each model's audit ends. */
+static void
+done(size_t i, void *arg)
+{
+	struct run *p = arg;
+	struct ox_audit_model *am = p->results[i];
+
+	if (p->rc[i] < 0 || !am) {
+		p->error = p->error ? p->error : OX_ENOMEM;
+		return;
+	}
+	for (size_t t = 0; !am->status && t < p->nt; t++)
+		if (am->summary[t].verdict > p->worst[t])
+			p->worst[t] = am->summary[t].verdict;
+	if (p->fmt != FMT_JSONL || p->error)
+		return;
+	if (!p->lines[i])
+		p->error = OX_ENOMEM;
+	else if (fputs(p->lines[i], p->f) < 0 || fputc('\n', p->f) < 0 || fflush(p->f) != 0)
+		p->error = OX_EIO;
+	free(p->lines[i]);
+	p->lines[i] = NULL;
+	/* Streamed out: only a load failure's message is still needed. */
+	if (!am->status) {
+		ox_audit_model_free(am);
+		p->results[i] = NULL;
 	}
 }
 
+/* Open the report's destination: stdout, or a temporary file beside path that
+ * close_report() renames over it, so a reader never sees half a report and a
+ * failure leaves the old file alone. */
 static int
-run_pool(struct pool *p, int jobs)
+open_report(const char *path, FILE **f, char **tmp)
 {
-	pthread_t th[MAX_JOBS];
-	int started = 0;
+	int fd;
 
-	if ((size_t)jobs > p->n)
-		jobs = p->n ? (int)p->n : 1;
-	pthread_mutex_init(&p->lock, NULL);
-	for (int i = 1; i < jobs; i++) {
-		if (pthread_create(&th[started], NULL, worker, p) != 0)
-			break;          /* fewer threads is still correct */
-		started++;
+	*f = stdout;
+	*tmp = NULL;
+	if (!path || !strcmp(path, "-"))
+		return 0;
+	if (!(*tmp = malloc(strlen(path) + 16)))
+		return OX_ENOMEM;
+	sprintf(*tmp, "%s.tmpXXXXXX", path);
+	if ((fd = mkstemp(*tmp)) >= 0) {
+		/* mkstemp makes the file 0600; a report gets the usual mode. */
+		mode_t mask = umask(0);
+
+		umask(mask);
+		fchmod(fd, 0666 & ~mask);
 	}
-	worker(p);
-	for (int i = 0; i < started; i++)
-		pthread_join(th[i], NULL);
-	pthread_mutex_destroy(&p->lock);
-	return p->error;
+	if (fd < 0 || !(*f = fdopen(fd, "w"))) {
+		fprintf(stderr, "%s audit: cannot write %s: %s\n", ox_prog, path, strerror(errno));
+		if (fd >= 0) {
+			close(fd);
+			unlink(*tmp);
+		}
+		free(*tmp);
+		*tmp = NULL;
+		*f = stdout;
+		return OX_EIO;
+	}
+	return 0;
 }
 
-/* Write the report to path through a temporary file in the same directory, so a
- * reader never sees half a report and a failure leaves the old file alone. */
+/* Finish the report; keep says whether it is complete. 0 or OX_EIO. */
 static int
-write_report(const char *path, enum format fmt, json_t *doc, struct pool *p, bool verbose)
+close_report(const char *path, FILE *f, char *tmp, bool keep)
 {
-	char *tmp = NULL;
-	FILE *f = stdout;
-	int fd = -1, r = 0;
+	int r = fflush(f) != 0 ? OX_EIO : 0;
 
-	if (path && strcmp(path, "-")) {
-		size_t n = strlen(path) + 16;
-
-		if (!(tmp = malloc(n)))
-			return OX_ENOMEM;
-		snprintf(tmp, n, "%s.tmpXXXXXX", path);
-		if ((fd = mkstemp(tmp)) >= 0) {
-			/* mkstemp makes the file 0600; a report gets the usual mode. */
-			mode_t mask = umask(0);
-
-			umask(mask);
-			fchmod(fd, 0666 & ~mask);
-		}
-		if (fd < 0 || !(f = fdopen(fd, "w"))) {
-			fprintf(stderr, "%s audit: cannot write %s: %s\n", ox_prog, path,
-				strerror(errno));
-			if (fd >= 0) {
-				close(fd);
-				unlink(tmp);
-			}
-			free(tmp);
-			return OX_EIO;
-		}
-	}
-	if (fmt == FMT_TEXT)
-		r = ox_audit_text(f, p->results, p->n, p->targets, p->nt, verbose);
-	else if (json_dumpf(doc, f, JSON_INDENT(2) | JSON_ENSURE_ASCII) < 0 || fputc('\n', f) < 0)
-		r = OX_EIO;
-	if (fflush(f) != 0)
-		r = OX_EIO;
 	if (tmp) {
-		if (!r && fsync(fileno(f)) < 0)
+		if (!r && keep && fsync(fileno(f)) < 0)
 			r = OX_EIO;
 		if (fclose(f) != 0)
 			r = OX_EIO;
-		if (!r && rename(tmp, path) < 0)
+		if (!r && keep && rename(tmp, path) < 0)
 			r = OX_EIO;
-		if (r) {
-			fprintf(stderr, "%s audit: cannot write %s: %s\n", ox_prog, path,
-				strerror(errno));
+		if (r || !keep)
 			unlink(tmp);
-		}
 		free(tmp);
 	}
+	if (r)
+		fprintf(stderr, "%s audit: cannot write %s: %s\n", ox_prog, path ? path : "the report",
+			strerror(errno));
+	return r;
+}
+
+/* The whole report at once, for the formats that need every model. */
+static int
+write_report(struct run *p, bool verbose)
+{
+	json_t *doc;
+	int r = 0;
+
+	if (p->fmt == FMT_JSONL)
+		return 0;
+	if (p->fmt == FMT_TEXT)
+		return ox_audit_text(p->f, p->results, p->n, p->targets, p->nt, verbose);
+	doc = p->fmt == FMT_JSON ? ox_audit_json(p->results, p->n, p->targets, p->nt)
+				 : ox_audit_sarif(p->results, p->n, p->targets, p->nt);
+	if (!doc)
+		return OX_ENOMEM;
+	if (json_dumpf(doc, p->f, JSON_INDENT(2) | JSON_ENSURE_ASCII) < 0 || fputc('\n', p->f) < 0)
+		r = OX_EIO;
+	json_decref(doc);
 	return r;
 }
 
@@ -142,7 +177,7 @@ static void
 usage(FILE *f)
 {
 	fprintf(f,
-		"Usage: %s audit MODEL... [--target NAME|FILE]... [--format text|json|sarif]\n"
+		"Usage: %s audit MODEL... [--target NAME|FILE]... [--format text|json|jsonl|sarif]\n"
 		"       [-o FILE] [--jobs N] [--fail-on unsupported|partial|never]\n\n"
 		"Check every node of each model (subgraphs and functions included) against\n"
 		"runtime profiles: supported, partial (a restriction fails) or unsupported,\n"
@@ -150,9 +185,12 @@ usage(FILE *f)
 		"  -t, --target NAME|FILE  a built-in profile ('%s targets' lists them),\n"
 		"                          opset:N, or a profile file; repeatable.\n"
 		"                          Default: every built-in profile\n"
-		"  -f, --format FMT        text (default), json (docs/audit-json.md), sarif\n"
+		"  -f, --format FMT        text (default), json (docs/audit-json.md), sarif,\n"
+		"                          or jsonl: per model, on one line, the json report\n"
+		"                          of that model alone, written as each one is done\n"
 		"  -o, --output FILE       write the report there (atomically); default stdout\n"
-		"  -j, --jobs N            audit N models at a time (default 1)\n"
+		"  -j, --jobs N            audit N models at a time (default 1); the output\n"
+		"                          keeps the command line's order\n"
 		"      --fail-on LEVEL     exit 1 when a node is unsupported (default),\n"
 		"                          partial or worse, or never\n"
 		"      --no-infer          use only the types the file declares\n"
@@ -233,14 +271,13 @@ ox_cmd_audit(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct pool p = { .opts = { .infer = true } };
+	struct run p = { .opts = { .infer = true }, .fmt = FMT_TEXT };
 	struct ox_target **targets = NULL;
 	size_t nt = 0;
-	enum format fmt = FMT_TEXT;
-	int fail_on = OX_VERDICT_UNSUPPORTED;  /* OX_VERDICT_COUNT-like 3: never */
+	int fail_on = OX_VERDICT_UNSUPPORTED;  /* INT_MAX: never */
 	const char *out = NULL;
 	bool verbose = false;
-	json_t *doc = NULL;
+	char *tmp = NULL;
 	int jobs = 1, c, status = OX_EXIT_OK, r;
 
 	optind = 1;
@@ -256,33 +293,28 @@ ox_cmd_audit(int argc, char **argv)
 			break;
 		case 'f':
 			if (!strcmp(optarg, "text"))
-				fmt = FMT_TEXT;
+				p.fmt = FMT_TEXT;
 			else if (!strcmp(optarg, "json"))
-				fmt = FMT_JSON;
+				p.fmt = FMT_JSON;
+			else if (!strcmp(optarg, "jsonl"))
+				p.fmt = FMT_JSONL;
 			else if (!strcmp(optarg, "sarif"))
-				fmt = FMT_SARIF;
+				p.fmt = FMT_SARIF;
 			else {
 				status = ox_cli_usage_error("audit", "unknown format '%s' (text, "
-							    "json, sarif)", optarg);
+							    "json, jsonl, sarif)", optarg);
 				goto out;
 			}
 			break;
 		case 'o':
 			out = optarg;
 			break;
-		case 'j': {
-			char *end;
-			long v;
-
-			errno = 0;
-			v = strtol(optarg, &end, 10);
-			if (errno || *end || end == optarg || v < 1 || v > MAX_JOBS) {
-				status = ox_cli_usage_error("audit", "--jobs takes 1 to %d", MAX_JOBS);
+		case 'j':
+			if (!ox_cli_parse_jobs("audit", optarg, &jobs)) {
+				status = OX_EXIT_ERROR;
 				goto out;
 			}
-			jobs = (int)v;
 			break;
-		}
 		case 'F':
 			if (!strcmp(optarg, "unsupported"))
 				fail_on = OX_VERDICT_UNSUPPORTED;
@@ -326,45 +358,49 @@ ox_cmd_audit(int argc, char **argv)
 	p.n = (size_t)(argc - optind);
 	p.targets = targets;
 	p.nt = nt;
-	if (!(p.results = calloc(p.n, sizeof *p.results))) {
+	p.results = calloc(p.n, sizeof *p.results);
+	p.rc = calloc(p.n, sizeof *p.rc);
+	p.worst = calloc(nt + 1, sizeof *p.worst);
+	p.lines = calloc(p.n, sizeof *p.lines);
+	if (!p.results || !p.rc || !p.worst || !p.lines) {
 		fprintf(stderr, "%s audit: out of memory\n", ox_prog);
+		status = OX_EXIT_ERROR;
+		goto out;
+	}
+	if (open_report(out, &p.f, &tmp) < 0) {
 		status = OX_EXIT_ERROR;
 		goto out;
 	}
 	ox_audit_prepare();
-	if (run_pool(&p, jobs) < 0) {
+	if (ox_cli_batch(p.n, jobs, "audit", p.paths, work, done, &p) < 0)
+		p.error = OX_ENOMEM;
+	if (!p.error && (r = write_report(&p, verbose)) < 0)
+		p.error = r;
+	if (p.error == OX_ENOMEM)
 		fprintf(stderr, "%s audit: out of memory\n", ox_prog);
-		status = OX_EXIT_ERROR;
-		goto out;
-	}
-	if (fmt != FMT_TEXT) {
-		doc = fmt == FMT_JSON ? ox_audit_json(p.results, p.n, targets, nt)
-				      : ox_audit_sarif(p.results, p.n, targets, nt);
-		if (!doc) {
-			fprintf(stderr, "%s audit: out of memory\n", ox_prog);
-			status = OX_EXIT_ERROR;
-			goto out;
-		}
-	}
-	if (write_report(out, fmt, doc, &p, verbose) < 0) {
+	if (close_report(out, p.f, tmp, !p.error) < 0 || p.error) {
 		status = OX_EXIT_ERROR;
 		goto out;
 	}
 	for (size_t i = 0; i < p.n; i++) {
-		if (p.results[i]->status) {
+		if (p.results[i] && p.results[i]->status) {
 			fprintf(stderr, "%s audit: %s\n", ox_prog, p.results[i]->error);
 			status = OX_EXIT_ERROR;
 		}
 	}
 	if (status == OX_EXIT_OK)
 		for (size_t t = 0; t < nt; t++)
-			if ((int)ox_audit_batch_verdict(p.results, p.n, t) >= fail_on)
+			if ((int)p.worst[t] >= fail_on)
 				status = OX_EXIT_FINDING;
 out:
-	json_decref(doc);
 	for (size_t i = 0; p.results && i < p.n; i++)
 		ox_audit_model_free(p.results[i]);
 	free(p.results);
+	free(p.rc);
+	free(p.worst);
+	for (size_t i = 0; p.lines && i < p.n; i++)
+		free(p.lines[i]);
+	free(p.lines);
 	for (size_t t = 0; t < nt; t++)
 		ox_target_free(targets[t]);
 	free(targets);

@@ -380,6 +380,16 @@ parse_double(const char *s, double *out)
 	return *s && !*end && !errno && *out >= 0 && *out == *out;
 }
 
+/* Given inputs make one set whatever -n says: the total comes from the run. */
+static void
+set_done(void *arg, int done, int total)
+{
+	struct ox_progress *p = arg;
+
+	p->total = (size_t)total;
+	ox_progress_update(p, (size_t)done, NULL, false);
+}
+
 int
 ox_cmd_check(int argc, char **argv)
 {
@@ -407,6 +417,7 @@ ox_cmd_check(int argc, char **argv)
 	bool localize = false;
 	struct ox_equiv_opts o;
 	struct ox_equiv_report r;
+	struct ox_progress pr;
 	struct ox_model *ma = NULL, *mb = NULL;
 	struct ox_diag d;
 	json_t *doc = NULL;
@@ -494,7 +505,7 @@ ox_cmd_check(int argc, char **argv)
 	o.n_input_specs = nspecs;
 	o.shapes = shapes;
 	o.n_shapes = nshapes;
-	if (!(ma = ox_cli_load(pa)) || (pb && !(mb = ox_cli_load(pb))))
+	if (!(ma = ox_cli_load_big(pa)) || (pb && !(mb = ox_cli_load_big(pb))))
 		goto done;
 	d.file = pa;
 	if (!ma->graph || (mb && !mb->graph)) {
@@ -506,10 +517,22 @@ ox_cmd_check(int argc, char **argv)
 		if (check_expected(ma, pa, expect, &o, &r, &d) < 0)
 			goto done;
 	} else {
-		if (ox_equiv_models(ma, mb, &o, &r, &d) < 0)
+		int er;
+
+		o.progress = set_done;
+		o.progress_arg = &pr;
+		ox_progress_start(&pr, "check: input sets", (size_t)o.n_sets);
+		er = ox_equiv_models(ma, mb, &o, &r, &d);
+		ox_progress_end(&pr);
+		if (er < 0)
 			goto done;
-		if (localize && !r.pass && ox_equiv_localize(ma, mb, &o, &r, &d) < 0)
-			goto done;
+		if (localize && !r.pass) {
+			ox_progress_start(&pr, "check --localize: input sets", (size_t)o.n_sets);
+			er = ox_equiv_localize(ma, mb, &o, &r, &d);
+			ox_progress_end(&pr);
+			if (er < 0)
+				goto done;
+		}
 	}
 	if (json_path) {
 		int jrc;

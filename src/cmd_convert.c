@@ -28,7 +28,8 @@ help(void)
 	       "  -o, --output OUT     where to write the converted model (required)\n"
 	       "  -r, --report FILE    write a JSON report of the conversion\n"
 	       "  -p, --allow-partial  write OUT even when some nodes could not be converted\n"
-	       "  -q, --quiet          do not list unconverted nodes on stderr\n"
+	       "  -q, --quiet          do not list unconverted nodes on stderr (a global\n"
+	       "                       option: no progress line either)\n"
 	       "  -h, --help           show this help\n\n"
 	       "Exit status: 0 converted, 1 some nodes could not be converted (OUT is written\n"
 	       "only with --allow-partial), 2 usage or input error.\n",
@@ -82,21 +83,20 @@ ox_cmd_convert(int argc, char **argv)
 		{ "output", required_argument, NULL, 'o' },
 		{ "report", required_argument, NULL, 'r' },
 		{ "allow-partial", no_argument, NULL, 'p' },
-		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct ox_convert_opts co = { 0 };
 	struct ox_convert_report rep = { 0 };
 	const char *out = NULL, *report = NULL;
-	bool partial = false, quiet = false, written = false;
+	bool partial = false, quiet = ox_term_quiet(), written = false;
 	struct ox_model *m;
 	struct ox_diag d;
 	char *end;
 	int c, n, rc;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "n:o:r:pqh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "n:o:r:ph", opts, NULL)) != -1) {
 		switch (c) {
 		case 'n':
 		case 'm': {
@@ -113,7 +113,6 @@ ox_cmd_convert(int argc, char **argv)
 		case 'o': out = optarg; break;
 		case 'r': report = optarg; break;
 		case 'p': partial = true; break;
-		case 'q': quiet = true; break;
 		case 'h': help(); return OX_EXIT_OK;
 		default: return ox_cli_usage_error("convert", "bad option");
 		}

@@ -1,8 +1,10 @@
-/* cmd_info.c: `onnx-opt info`: what a model holds, as text or JSON. */
+/* cmd_info.c: `onnx-opt info`: what models hold, as text, JSON or JSON Lines; several
+ * models are read by up to --jobs threads and printed in command-line order. */
 #include "config.h"
 
 #include <getopt.h>
 #include <jansson.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -152,8 +154,8 @@ opset_domain(const struct ox_opset *o)
 	return ox_domain_is_onnx(o->domain) ? "ai.onnx" : o->domain;
 }
 
-static int
-print_json(const char *path, const struct ox_model *m, const struct stats *s)
+static json_t *
+model_json(const char *path, const struct ox_model *m, const struct stats *s)
 {
 	const struct ox_graph *g = m->graph;
 	json_t *root = json_object(), *arr, *o;
@@ -204,78 +206,102 @@ print_json(const char *path, const struct ox_model *m, const struct stats *s)
 			json_object_set_new(o, m->metadata[i].key,
 					    json_string(m->metadata[i].value ? m->metadata[i].value : ""));
 	json_object_set_new(root, "metadata", o);
-	if (json_dumpf(root, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_ENSURE_ASCII) < 0) {
-		json_decref(root);
-		return -1;
-	}
-	putchar('\n');
-	json_decref(root);
-	return 0;
+	return root;
+}
+
+/* "key  value" lines, aligned. */
+static void
+kv(struct ox_table *tb, const char *key, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static void
+kv(struct ox_table *tb, const char *key, const char *fmt, ...)
+{
+	char buf[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof buf, fmt, ap);
+	va_end(ap);
+	ox_table_row(tb, false, OX_STYLE_RESET);
+	ox_table_cell(tb, key);
+	ox_table_cell(tb, buf);
 }
 
 static void
-print_text(const char *path, const struct ox_model *m, const struct stats *s)
+values(FILE *f, const char *title, struct ox_value *const *v, size_t n, bool fed_only)
+{
+	struct ox_table tb;
+	char buf[512];
+
+	fprintf(f, "%s\n", title);
+	ox_table_init(&tb, "  ");
+	for (size_t i = 0; i < n; i++) {
+		if (fed_only && !is_fed(v[i]))
+			continue;
+		ox_table_row(&tb, false, OX_STYLE_RESET);
+		ox_table_cell(&tb, v[i]->name);
+		ox_table_cell(&tb, ox_cli_type(v[i]->type, buf, sizeof buf));
+	}
+	ox_table_print(&tb, f);
+	ox_table_release(&tb);
+}
+
+static void
+print_text(FILE *f, const char *path, const struct ox_model *m, const struct stats *s)
 {
 	const struct ox_graph *g = m->graph;
+	struct ox_table tb;
 	char buf[512], b2[64];
-	int w = 0;
+	size_t at = 0;
 
-	printf("model        %s\n", path);
+	ox_table_init(&tb, "");
+	kv(&tb, "model", "%s", path);
 	if (m->has_ir_version)
-		printf("ir_version   %lld\n", (long long)m->ir_version);
-	printf("producer     %s %s\n", m->producer_name ? m->producer_name : "(none)",
-	       m->producer_version ? m->producer_version : "");
-	printf("opsets      ");
-	for (size_t i = 0; i < m->n_opsets; i++)
-		printf(" %s %lld%s", opset_domain(&m->opsets[i]), (long long)m->opsets[i].version,
-		       i + 1 < m->n_opsets ? "," : "");
-	printf("\n");
-	for (size_t i = 0; i < g->n_inputs; i++)
-		if ((int)strlen(g->inputs[i]->name) > w)
-			w = (int)strlen(g->inputs[i]->name);
-	for (size_t i = 0; i < g->n_outputs; i++)
-		if ((int)strlen(g->outputs[i]->name) > w)
-			w = (int)strlen(g->outputs[i]->name);
-	printf("inputs\n");
-	for (size_t i = 0; i < g->n_inputs; i++)
-		if (is_fed(g->inputs[i]))
-			printf("  %-*s  %s\n", w, g->inputs[i]->name, ox_cli_type(g->inputs[i]->type, buf, sizeof buf));
-	printf("outputs\n");
-	for (size_t i = 0; i < g->n_outputs; i++)
-		printf("  %-*s  %s\n", w, g->outputs[i]->name, ox_cli_type(g->outputs[i]->type, buf, sizeof buf));
-	printf("nodes        %zu", s->nodes);
+		kv(&tb, "ir_version", "%lld", (long long)m->ir_version);
+	kv(&tb, "producer", "%s %s", m->producer_name ? m->producer_name : "(none)",
+	   m->producer_version ? m->producer_version : "");
+	buf[0] = '\0';
+	for (size_t i = 0; i < m->n_opsets && at < sizeof buf; i++)
+		at += (size_t)snprintf(buf + at, sizeof buf - at, "%s%s %lld", i ? ", " : "",
+				       opset_domain(&m->opsets[i]), (long long)m->opsets[i].version);
+	kv(&tb, "opsets", "%s", buf);
 	if (s->subgraphs)
-		printf(" (%zu with %zu subgraphs)", s->nodes_deep, s->subgraphs);
-	printf("\n");
+		kv(&tb, "nodes", "%zu (%zu with %zu subgraphs)", s->nodes, s->nodes_deep, s->subgraphs);
+	else
+		kv(&tb, "nodes", "%zu", s->nodes);
 	if (m->n_functions)
-		printf("functions    %zu\n", m->n_functions);
-	printf("initializers %zu", s->inits);
+		kv(&tb, "functions", "%zu", m->n_functions);
 	if (s->sparse_inits)
-		printf(" (+%zu sparse)", s->sparse_inits);
-	printf("\nparameters   %lld (%s)\n", (long long)s->params, ox_cli_bytes((double)s->bytes, b2, sizeof b2));
+		kv(&tb, "initializers", "%zu (+%zu sparse)", s->inits, s->sparse_inits);
+	else
+		kv(&tb, "initializers", "%zu", s->inits);
+	kv(&tb, "parameters", "%lld (%s)", (long long)s->params, ox_cli_bytes((double)s->bytes, b2, sizeof b2));
 	for (size_t i = 0; i < m->n_metadata; i++)
-		printf("metadata     %s = %s\n", m->metadata[i].key ? m->metadata[i].key : "",
-		       m->metadata[i].value ? m->metadata[i].value : "");
-	printf("ops\n");
-	w = 0;
+		kv(&tb, "metadata", "%s = %s", m->metadata[i].key ? m->metadata[i].key : "",
+		   m->metadata[i].value ? m->metadata[i].value : "");
+	ox_table_print(&tb, f);
+	ox_table_release(&tb);
+	values(f, "inputs", g->inputs, g->n_inputs, true);
+	values(f, "outputs", g->outputs, g->n_outputs, false);
+	fprintf(f, "ops\n");
+	ox_table_init(&tb, "  ");
+	ox_table_right(&tb, 1);
+	ox_table_header(&tb, "op", "count", NULL);
 	for (size_t i = 0; i < s->n_ops; i++) {
-		int n = (int)(strlen(s->ops[i].op) + (strcmp(s->ops[i].domain, "ai.onnx") ? strlen(s->ops[i].domain) + 1 : 0));
-
-		if (n > w)
-			w = n;
-	}
-	for (size_t i = 0; i < s->n_ops; i++) {
+		ox_table_row(&tb, false, OX_STYLE_RESET);
 		if (strcmp(s->ops[i].domain, "ai.onnx"))
-			snprintf(buf, sizeof buf, "%s:%s", s->ops[i].domain, s->ops[i].op);
+			ox_table_cellf(&tb, "%s:%s", s->ops[i].domain, s->ops[i].op);
 		else
-			snprintf(buf, sizeof buf, "%s", s->ops[i].op);
-		printf("  %-*s  %zu\n", w, buf, s->ops[i].n);
+			ox_table_cell(&tb, s->ops[i].op);
+		ox_table_cellf(&tb, "%zu", s->ops[i].n);
 	}
+	ox_table_print(&tb, f);
+	ox_table_release(&tb);
 }
 
-/* Every value of g and its subgraphs with its type, one per line, after inference. */
+/* Every value of g and its subgraphs with its type, one row each, after inference. */
 static void
-print_shapes(const struct ox_graph *g, int depth)
+shape_rows(struct ox_table *tb, const struct ox_graph *g, int depth)
 {
 	char buf[512];
 
@@ -284,7 +310,9 @@ print_shapes(const struct ox_graph *g, int depth)
 
 		if (v->dead || v->info_only)
 			continue;
-		printf("  %*s%s  %s\n", depth * 2, "", v->name, ox_cli_type(v->type, buf, sizeof buf));
+		ox_table_row(tb, false, OX_STYLE_RESET);
+		ox_table_cellf(tb, "%*s%s", depth * 2, "", v->name);
+		ox_table_cell(tb, ox_cli_type(v->type, buf, sizeof buf));
 	}
 	for (size_t i = 0; i < g->n_nodes; i++) {
 		const struct ox_node *node = g->nodes[i];
@@ -295,89 +323,216 @@ print_shapes(const struct ox_graph *g, int depth)
 			const struct ox_attr *a = &node->attrs[k];
 
 			if (a->g) {
-				printf("  %*s[%s of %s '%s']\n", depth * 2, "", a->name, node->op_type,
-				       node->name ? node->name : "");
-				print_shapes(a->g, depth + 1);
+				ox_table_row(tb, false, OX_STYLE_RESET);
+				ox_table_cellf(tb, "%*s[%s of %s '%s']", depth * 2, "", a->name,
+					       node->op_type, node->name ? node->name : "");
+				shape_rows(tb, a->g, depth + 1);
 			}
 			for (size_t j = 0; j < a->n_graphs; j++)
-				print_shapes(a->graphs[j], depth + 1);
+				shape_rows(tb, a->graphs[j], depth + 1);
 		}
 	}
 }
 
 static void
+print_shapes(FILE *f, const struct ox_graph *g)
+{
+	struct ox_table tb;
+
+	fprintf(f, "values\n");
+	ox_table_init(&tb, "  ");
+	shape_rows(&tb, g, 0);
+	ox_table_print(&tb, f);
+	ox_table_release(&tb);
+}
+
+static void
 help(void)
 {
-	printf("Usage: %s info MODEL [--json] [--shapes]\n\n"
+	printf("Usage: %s info MODEL... [--format text|json|jsonl] [--shapes] [--jobs N]\n\n"
 	       "Show a model's IR version, producer, opset imports, inputs and outputs with\n"
 	       "dtype and shape (symbolic dims by name), node count, op histogram by domain,\n"
 	       "initializer and parameter counts, and subgraph count.\n\n"
 	       "Options:\n"
-	       "  -j, --json   print one JSON object instead of text\n"
-	       "  -s, --shapes infer shapes and list every value with its type\n"
-	       "  -h, --help   show this help\n", ox_prog);
+	       "  -f, --format FMT  text (default); json: one object for one MODEL, an array\n"
+	       "                    of them for several; jsonl: that object on one line per\n"
+	       "                    model, written as each one is done\n"
+	       "      --json        the same as --format json\n"
+	       "  -s, --shapes      infer shapes and list every value with its type\n"
+	       "  -j, --jobs N      read N models at a time (default 1); the output keeps\n"
+	       "                    the command line's order\n"
+	       "  -h, --help        show this help\n", ox_prog);
+}
+
+enum format { FMT_TEXT, FMT_JSON, FMT_JSONL };
+
+/* One model: read, inferred and counted by a worker, printed by done(). */
+struct item {
+	struct ox_diag diag;
+	struct ox_model *m;
+	struct stats s;
+	bool failed;                /* could not load, or out of memory */
+	bool counted;               /* loaded and walked: something to print */
+};
+
+struct run {
+	char **paths;
+	struct item *items;
+	size_t n;
+	enum format fmt;
+	bool shapes;
+	json_t *all;                /* FMT_JSON with several models */
+	int rc;
+};
+
+static void
+work(size_t i, void *arg)
+{
+	struct run *p = arg;
+	struct item *it = &p->items[i];
+	struct ox_progress pr;
+	char label[512];
+
+	ox_diag_init(&it->diag, p->paths[i]);
+	memset(&it->s, 0, sizeof it->s);
+	ox_strmap_init(&it->s.op_index);
+	ox_arena_init(&it->s.keys);
+	/* Only a batch of one runs on the main thread, which may draw. */
+	if (p->n == 1)
+		ox_cli_load_progress(&pr, p->paths[i], label, sizeof label);
+	if (ox_model_load(p->paths[i], &it->m, &it->diag) < 0) {
+		if (p->n == 1)
+			ox_progress_end(&pr);
+		it->m = NULL;
+		it->failed = true;
+		return;
+	}
+	if (p->n == 1)
+		ox_progress_end(&pr);
+	/* Before the summary, so that outputs show their inferred types too. */
+	if (p->shapes && ox_shape_infer(it->m, 0, &it->diag) < 0)
+		it->failed = true;
+	if (walk(&it->s, it->m->graph, true) < 0) {
+		ox_diag_error(&it->diag, OX_ENOMEM, "out of memory");
+		it->failed = true;
+		return;
+	}
+	qsort(it->s.ops, it->s.n_ops, sizeof *it->s.ops, by_count);
+	it->counted = true;
+}
+
+static void
+item_release(struct item *it)
+{
+	free(it->s.ops);
+	it->s.ops = NULL;
+	ox_strmap_release(&it->s.op_index);
+	ox_arena_release(&it->s.keys);
+	ox_model_free(it->m);
+	it->m = NULL;
+	ox_diag_release(&it->diag);
+}
+
+/* In command-line order, as each model is ready. */
+static void
+done(size_t i, void *arg)
+{
+	struct run *p = arg;
+	struct item *it = &p->items[i];
+	json_t *o;
+
+	ox_diag_print(&it->diag, ox_prog);
+	if (it->failed)
+		p->rc = OX_EXIT_ERROR;
+	if (!it->counted) {
+		item_release(it);
+		return;
+	}
+	if (p->fmt == FMT_TEXT) {
+		if (i)
+			putchar('\n');
+		print_text(stdout, p->paths[i], it->m, &it->s);
+		if (p->shapes)
+			print_shapes(stdout, it->m->graph);
+	} else if (!(o = model_json(p->paths[i], it->m, &it->s))) {
+		p->rc = OX_EXIT_ERROR;
+	} else if (p->all) {
+		json_array_append_new(p->all, o);
+	} else {
+		size_t flags = p->fmt == FMT_JSONL ? JSON_COMPACT : JSON_INDENT(2);
+
+		if (json_dumpf(o, stdout, flags | JSON_PRESERVE_ORDER | JSON_ENSURE_ASCII) < 0)
+			p->rc = OX_EXIT_ERROR;
+		putchar('\n');
+		json_decref(o);
+	}
+	fflush(stdout);
+	item_release(it);
 }
 
 int
 ox_cmd_info(int argc, char **argv)
 {
+	enum { OPT_JSON = 256 };
 	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' },
+		{ "format", required_argument, NULL, 'f' },
+		{ "json", no_argument, NULL, OPT_JSON },
 		{ "shapes", no_argument, NULL, 's' },
+		{ "jobs", required_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	bool json = false, shapes = false;
-	struct ox_model *m;
-	struct stats s;
-	int c, rc = OX_EXIT_OK;
+	struct run p = { .fmt = FMT_TEXT, .rc = OX_EXIT_OK };
+	int c, jobs = 1;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "jsh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "f:sj:h", opts, NULL)) != -1) {
 		switch (c) {
-		case 'j': json = true; break;
-		case 's': shapes = true; break;
+		case 'f':
+			if (!strcmp(optarg, "text"))
+				p.fmt = FMT_TEXT;
+			else if (!strcmp(optarg, "json"))
+				p.fmt = FMT_JSON;
+			else if (!strcmp(optarg, "jsonl"))
+				p.fmt = FMT_JSONL;
+			else
+				return ox_cli_usage_error("info", "--format is text, json or jsonl, "
+							  "not '%s'", optarg);
+			break;
+		case OPT_JSON: p.fmt = FMT_JSON; break;
+		case 's': p.shapes = true; break;
+		case 'j':
+			if (!ox_cli_parse_jobs("info", optarg, &jobs))
+				return OX_EXIT_ERROR;
+			break;
 		case 'h': help(); return OX_EXIT_OK;
 		default: return ox_cli_usage_error("info", "bad option");
 		}
 	}
-	if (optind != argc - 1)
-		return ox_cli_usage_error("info", "expected one MODEL");
-	m = ox_cli_load(argv[optind]);
-	if (!m)
+	if (optind >= argc)
+		return ox_cli_usage_error("info", "expected at least one MODEL");
+	p.paths = argv + optind;
+	p.n = (size_t)(argc - optind);
+	p.items = calloc(p.n, sizeof *p.items);
+	if (p.fmt == FMT_JSON && p.n > 1)
+		p.all = json_array();
+	if (!p.items || (p.fmt == FMT_JSON && p.n > 1 && !p.all)) {
+		free(p.items);
+		json_decref(p.all);
+		fprintf(stderr, "%s info: out of memory\n", ox_prog);
 		return OX_EXIT_ERROR;
-	if (shapes) {
-		struct ox_diag d;
-
-		/* Before the summary, so that outputs show their inferred types too. */
-		ox_diag_init(&d, argv[optind]);
-		if (ox_shape_infer(m, 0, &d) < 0)
-			rc = OX_EXIT_ERROR;
-		ox_diag_print(&d, ox_prog);
-		ox_diag_release(&d);
 	}
-	memset(&s, 0, sizeof s);
-	ox_strmap_init(&s.op_index);
-	ox_arena_init(&s.keys);
-	if (walk(&s, m->graph, true) < 0) {
-		fprintf(stderr, "%s: %s: out of memory\n", ox_prog, argv[optind]);
-		rc = OX_EXIT_ERROR;
-	} else {
-		qsort(s.ops, s.n_ops, sizeof *s.ops, by_count);
-		if (json) {
-			if (print_json(argv[optind], m, &s) < 0)
-				rc = OX_EXIT_ERROR;
-		} else {
-			print_text(argv[optind], m, &s);
-			if (shapes) {
-				printf("values\n");
-				print_shapes(m->graph, 0);
-			}
-		}
+	if (p.shapes)
+		ox_shape_register();
+	if (ox_cli_batch(p.n, jobs, "info", p.paths, work, done, &p) < 0) {
+		fprintf(stderr, "%s info: out of memory\n", ox_prog);
+		p.rc = OX_EXIT_ERROR;
+	} else if (p.all) {
+		if (json_dumpf(p.all, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_ENSURE_ASCII) < 0)
+			p.rc = OX_EXIT_ERROR;
+		putchar('\n');
 	}
-	free(s.ops);
-	ox_strmap_release(&s.op_index);
-	ox_arena_release(&s.keys);
-	ox_model_free(m);
-	return rc;
+	json_decref(p.all);
+	free(p.items);
+	return p.rc;
 }

@@ -6,6 +6,7 @@
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cli.h"
 #include "equiv.h"
@@ -120,6 +121,73 @@ check_equivalent(const char *in, struct ox_model *m, const struct ox_equiv_opts 
 	return rc;
 }
 
+static void
+pass_started(void *arg, const char *pass, int iteration, size_t i, size_t n)
+{
+	struct ox_progress *p = arg;
+	char detail[160];
+
+	p->total = n;
+	snprintf(detail, sizeof detail, "iteration %d: %s", iteration, pass);
+	ox_progress_update(p, i, detail, false);
+}
+
+/* The size of file path, or -1. */
+static long long
+file_size(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 ? (long long)st.st_size : -1;
+}
+
+/* What changed, per op type, as onnx-simplifier users know it; changed rows are
+ * marked by their change, and in colour on a terminal. */
+static void
+print_summary(FILE *f, const struct ox_pipeline_report *rep, long long size_in, long long size_out)
+{
+	struct ox_table tb;
+	char a[32], b[32];
+
+	ox_table_init(&tb, "");
+	for (int c = 1; c <= 3; c++)
+		ox_table_right(&tb, c);
+	ox_table_header(&tb, "op type", "before", "after", "change", NULL);
+	for (size_t i = 0; i < rep->n_ops; i++) {
+		const struct ox_op_count *o = &rep->ops[i];
+		bool changed = o->before != o->after;
+
+		ox_table_row(&tb, false, changed ? OX_STYLE_CHANGED : OX_STYLE_RESET);
+		ox_table_cell(&tb, o->op);
+		ox_table_cellf(&tb, "%ld", o->before);
+		ox_table_cellf(&tb, "%ld", o->after);
+		if (changed)
+			ox_table_cellf(&tb, "%+ld", o->after - o->before);
+	}
+	ox_table_row(&tb, true, OX_STYLE_RESET);
+	ox_table_cell(&tb, "nodes");
+	ox_table_cellf(&tb, "%zu", rep->nodes_before);
+	ox_table_cellf(&tb, "%zu", rep->nodes_after);
+	ox_table_cellf(&tb, "%+lld", (long long)rep->nodes_after - (long long)rep->nodes_before);
+	if (size_in >= 0 && size_out >= 0) {
+		ox_table_row(&tb, true, OX_STYLE_RESET);
+		ox_table_cell(&tb, "file size");
+		ox_table_cell(&tb, ox_cli_bytes((double)size_in, a, sizeof a));
+		ox_table_cell(&tb, ox_cli_bytes((double)size_out, b, sizeof b));
+		if (size_in > 0 && size_out != size_in) {
+			double pct = 100.0 * (double)(size_out - size_in) / (double)size_in;
+
+			/* No "-0.0%": a change too small to show is shown as such. */
+			if (pct > -0.05 && pct < 0.05)
+				ox_table_cell(&tb, size_out < size_in ? "<0.1% less" : "<0.1% more");
+			else
+				ox_table_cellf(&tb, "%+.1f%%", pct);
+		}
+	}
+	ox_table_print(&tb, f);
+	ox_table_release(&tb);
+}
+
 /* The command itself; shapes has room for one --shape per argument. */
 static int
 optimize(int argc, char **argv, struct ox_shape_opt *shapes)
@@ -145,7 +213,7 @@ optimize(int argc, char **argv, struct ox_shape_opt *shapes)
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *out = NULL, *in, *report = NULL;
-	struct ox_pipeline_opts po = { "default", NULL, false, 0, 0, false, false };
+	struct ox_pipeline_opts po = { "default", NULL, false, 0, 0, false, false, NULL, NULL };
 	struct ox_pipeline_report rep;
 	struct ox_save_opts so = { NULL, 1024 };
 	char *ext_default = NULL, *end;
@@ -153,6 +221,9 @@ optimize(int argc, char **argv, struct ox_shape_opt *shapes)
 	bool external = false, check = false;
 	struct ox_equiv_opts eo;
 	size_t n_shapes = 0;
+	bool summary = !ox_term_quiet();
+	long long size_in;
+	struct ox_progress pr;
 	struct ox_model *m;
 	struct ox_diag d;
 	size_t n;
@@ -238,30 +309,42 @@ optimize(int argc, char **argv, struct ox_shape_opt *shapes)
 			return OX_EXIT_ERROR;
 		so.external_file = ext_default;
 	}
-	m = ox_cli_load(in);
+	memset(&rep, 0, sizeof rep);
+	size_in = file_size(in);
+	m = ox_cli_load_big(in);
 	if (!m) {
 		free(ext_default);
 		return OX_EXIT_ERROR;
 	}
 	po.measure_size = report != NULL;
+	memset(&pr, 0, sizeof pr);
+	if (m->graph && (ox_graph_count_nodes(m->graph, true) >= OX_PROGRESS_BIG_GRAPH ||
+			 size_in >= (long long)OX_PROGRESS_BIG_FILE)) {
+		po.progress = pass_started;
+		po.progress_arg = &pr;
+		ox_progress_start(&pr, "optimize", 0);
+	}
 	ox_diag_init(&d, in);
 	if (po.verify && ox_graph_verify(m->graph, &d) < 0) {
 		rc = OX_EXIT_ERROR;
-	} else if (ox_pipeline_run(m, &po, report ? &rep : NULL, &d) < 0) {
+		ox_progress_end(&pr);
+	} else if (ox_pipeline_run(m, &po, report || summary ? &rep : NULL, &d) < 0) {
 		rc = OX_EXIT_ERROR;
+		ox_progress_end(&pr);
 	} else {
-		if (report) {
-			if (write_report(report, in, out, &rep, &po) < 0) {
-				ox_diag_error(&d, OX_EIO, "cannot write the report to '%s'", report);
-				rc = OX_EXIT_ERROR;
-			}
-			ox_pipeline_report_release(&rep);
+		ox_progress_end(&pr);
+		if (report && write_report(report, in, out, &rep, &po) < 0) {
+			ox_diag_error(&d, OX_EIO, "cannot write the report to '%s'", report);
+			rc = OX_EXIT_ERROR;
 		}
 		if (rc == OX_EXIT_OK && check)
 			rc = check_equivalent(in, m, &eo, &d);
 		d.file = out;
-		if (rc == OX_EXIT_OK && ox_model_save(m, out, external ? &so : NULL, &d) < 0)
+		if (rc == OX_EXIT_OK && ox_cli_save(m, out, external ? &so : NULL, &d) < 0)
 			rc = OX_EXIT_ERROR;
+		if (rc == OX_EXIT_OK && summary)
+			print_summary(stdout, &rep, size_in, file_size(out));
+		ox_pipeline_report_release(&rep);
 	}
 	ox_diag_print(&d, ox_prog);
 	ox_diag_release(&d);

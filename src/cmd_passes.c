@@ -25,8 +25,9 @@ ox_cmd_passes(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	const struct ox_pass_info *p;
-	size_t n, width = 0;
-	int c;
+	struct ox_table tb;
+	size_t n;
+	int c, r;
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -39,12 +40,15 @@ ox_cmd_passes(int argc, char **argv)
 	if (optind != argc)
 		return ox_cli_usage_error("passes", "takes no arguments");
 	p = ox_pass_list(&n);
-	for (size_t i = 0; i < n; i++)
-		if (strlen(p[i].name) > width)
-			width = strlen(p[i].name);
-	printf("%-*s  default  summary\n", (int)width, "pass");
-	for (size_t i = 0; i < n; i++)
-		printf("%-*s  %-7s  %s\n", (int)width, p[i].name, p[i].in_default ? "yes" : "no",
-		       p[i].summary);
-	return OX_EXIT_OK;
+	ox_table_init(&tb, "");
+	ox_table_header(&tb, "pass", "default", "summary", NULL);
+	for (size_t i = 0; i < n; i++) {
+		ox_table_row(&tb, false, OX_STYLE_RESET);
+		ox_table_cell(&tb, p[i].name);
+		ox_table_cell(&tb, p[i].in_default ? "yes" : "no");
+		ox_table_cell(&tb, p[i].summary);
+	}
+	r = ox_table_print(&tb, stdout);
+	ox_table_release(&tb);
+	return r < 0 ? OX_EXIT_ERROR : OX_EXIT_OK;
 }

@@ -28,6 +28,7 @@ ox_cmd_targets(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	bool verbose = false;
+	struct ox_table tb;
 	struct ox_diag d;
 	char **names;
 	size_t n;
@@ -55,7 +56,9 @@ ox_cmd_targets(int argc, char **argv)
 		ox_diag_release(&d);
 		return OX_EXIT_ERROR;
 	}
-	printf("%-16s %-22s %-18s %5s  %s\n", "name", "runtime", "version", "ops", "device");
+	ox_table_init(&tb, "");
+	ox_table_right(&tb, 3);
+	ox_table_header(&tb, "name", "runtime", "version", "ops", "device", NULL);
 	for (size_t i = 0; i < n; i++) {
 		struct ox_target *t;
 
@@ -63,18 +66,28 @@ ox_cmd_targets(int argc, char **argv)
 			status = OX_EXIT_ERROR;
 			continue;
 		}
-		printf("%-16s %-22s %-18s %5zu  %s\n", t->name, t->runtime, t->runtime_version,
-		       t->n_ops, t->device ? t->device : "");
-		if (verbose) {
-			if (t->source)
-				printf("    source: %s\n", t->source);
-			for (size_t k = 0; k < t->n_notes; k++)
-				printf("    note: %s\n", t->notes[k]);
-		}
+		ox_table_row(&tb, false, OX_STYLE_RESET);
+		ox_table_cell(&tb, t->name);
+		ox_table_cell(&tb, t->runtime);
+		ox_table_cell(&tb, t->runtime_version);
+		ox_table_cellf(&tb, "%zu", t->n_ops);
+		ox_table_cell(&tb, t->device);
+		/* Verbose details are lines of their own, under the profile they describe. */
+		if (verbose && t->source)
+			ox_table_line(&tb, "    source: %s", t->source);
+		for (size_t k = 0; verbose && k < t->n_notes; k++)
+			ox_table_line(&tb, "    note: %s", t->notes[k]);
 		ox_target_free(t);
 	}
-	printf("%-16s %-22s %-18s %5s  %s\n", "opset:N", "ONNX", "opset N", "", "plain ONNX "
-	       "at opset N, from the operator registry");
+	ox_table_row(&tb, false, OX_STYLE_RESET);
+	ox_table_cell(&tb, "opset:N");
+	ox_table_cell(&tb, "ONNX");
+	ox_table_cell(&tb, "opset N");
+	ox_table_cell(&tb, "");
+	ox_table_cell(&tb, "plain ONNX at opset N, from the operator registry");
+	if (ox_table_print(&tb, stdout) < 0)
+		status = OX_EXIT_ERROR;
+	ox_table_release(&tb);
 	printf("\nProfiles from %s. A profile file of your own: --target FILE.json\n"
 	       "(format: docs/target-profile.md). There is no 'onnx-opt' profile yet: the\n"
 	       "executor offers no way to ask which kernels it has.\n", ox_targets_dir());

@@ -1,13 +1,12 @@
 /* cmd_validate.c: `onnx-opt validate`: is each model valid ONNX? Every problem listed.
  *
  * Models are checked independently, by up to --jobs threads; the output keeps the
- * order of the command line whatever order they finish in. */
+ * order of the command line whatever order they finish in, and text and JSON Lines
+ * stream out as models finish. */
 #include "config.h"
 
 #include <getopt.h>
 #include <jansson.h>
-#include <pthread.h>
-#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -17,7 +16,7 @@
 static void
 help(void)
 {
-	printf("Usage: %s validate MODEL... [--full] [--format text|json] [--jobs N]\n\n"
+	printf("Usage: %s validate MODEL... [--full] [--format text|json|jsonl] [--jobs N]\n\n"
 	       "Check that each MODEL is a valid ONNX model, as onnx.checker.check_model does,\n"
 	       "and list every problem found rather than the first: IR version and opset\n"
 	       "imports, graph structure (names defined once and before use), every node\n"
@@ -28,12 +27,20 @@ help(void)
 	       "Options:\n"
 	       "  -f, --full           also infer shapes and types and report contradictions\n"
 	       "                       (like check_model(full_check=True))\n"
-	       "  -F, --format FMT     text (default) or json, on standard output\n"
-	       "  -j, --jobs N         check up to N models at once (default 1)\n"
+	       "  -F, --format FMT     text (default), json, or jsonl: per model, on one line,\n"
+	       "                       the json report of that model alone, written as each\n"
+	       "                       one is done; on standard output\n"
+	       "  -j, --jobs N         check up to N models at once (default 1); the output\n"
+	       "                       keeps the command line's order\n"
 	       "  -h, --help           show this help\n\n"
 	       "Exit status: 0 every model is valid, 1 some model is invalid, 2 some model could\n"
 	       "not be read as ONNX at all, or a usage error.\n", ox_prog);
 }
+
+enum format { FMT_TEXT, FMT_JSON, FMT_JSONL };
+
+/* Room for every code of OX_VALIDATE_CODES. */
+#define MAX_CODE 128
 
 struct job {
 	const char *path;
@@ -45,21 +52,19 @@ struct pool {
 	struct job *jobs;
 	size_t n;
 	unsigned flags;
-	atomic_size_t next;
+	enum format fmt;
+	size_t count[3];            /* models per enum ox_vstatus */
+	size_t problems[MAX_CODE], models[MAX_CODE]; /* per code, for a batch's summary */
+	int error;                  /* OX_ENOMEM or OX_EIO from writing JSON */
 };
 
-static void *
-worker(void *arg)
+static void
+work(size_t i, void *arg)
 {
 	struct pool *p = arg;
-	size_t i;
+	struct job *j = &p->jobs[i];
 
-	while ((i = atomic_fetch_add(&p->next, 1)) < p->n) {
-		struct job *j = &p->jobs[i];
-
-		j->rc = ox_validate_file(j->path, p->flags, &j->r);
-	}
-	return NULL;
+	j->rc = ox_validate_file(j->path, p->flags, &j->r);
 }
 
 static const char *
@@ -142,6 +147,94 @@ model_json(const struct job *j)
 	return o;
 }
 
+/* The report of models[0..n), as --format json prints it. */
+static json_t *
+doc_json(const struct pool *p, const struct job *jobs, size_t n)
+{
+	json_t *root = json_object(), *models = json_array(), *sum = json_object();
+	size_t count[3] = { 0 };
+
+	for (size_t i = 0; i < n; i++) {
+		count[jobs[i].r.status]++;
+		json_array_append_new(models, model_json(&jobs[i]));
+	}
+	json_object_set_new(root, "schema_version", json_integer(1));
+	json_object_set_new(root, "full", json_boolean(p->flags & OX_VALIDATE_FULL));
+	json_object_set_new(root, "models", models);
+	json_object_set_new(sum, "models", json_integer((json_int_t)n));
+	json_object_set_new(sum, "valid", json_integer((json_int_t)count[OX_VALID]));
+	json_object_set_new(sum, "invalid", json_integer((json_int_t)count[OX_INVALID]));
+	json_object_set_new(sum, "unreadable", json_integer((json_int_t)count[OX_UNREADABLE]));
+	json_object_set_new(root, "summary", sum);
+	return root;
+}
+
+/* In command-line order, as each model's check ends: text and JSON Lines go out at
+ * once and the report is dropped; JSON waits for the whole batch. */
+static void
+done(size_t i, void *arg)
+{
+	struct pool *p = arg;
+	struct job *j = &p->jobs[i];
+	bool seen[MAX_CODE] = { false };
+
+	if (j->rc == OX_ENOMEM && !j->r.n)
+		j->r.status = OX_UNREADABLE;
+	p->count[j->r.status]++;
+	for (size_t k = 0; k < j->r.n; k++) {
+		int code = j->r.issues[k].code;
+
+		if (code < 0 || code >= MAX_CODE)
+			continue;
+		p->problems[code]++;
+		p->models[code] += !seen[code];
+		seen[code] = true;
+	}
+	if (p->fmt == FMT_TEXT) {
+		print_text(j);
+	} else if (p->fmt == FMT_JSONL) {
+		json_t *doc = doc_json(p, j, 1);
+
+		if (json_dumpf(doc, stdout, JSON_COMPACT) < 0 || fputc('\n', stdout) < 0)
+			p->error = OX_EIO;
+		fflush(stdout);
+		json_decref(doc);
+	}
+	if (p->fmt != FMT_JSON)
+		ox_vreport_release(&j->r);
+}
+
+/* After a batch in text: how many models in each state, and which problems. */
+static void
+print_summary(const struct pool *p)
+{
+	struct ox_table tb;
+	char id[16];
+
+	printf("%zu models: %zu valid, %zu invalid, %zu unreadable\n", p->n, p->count[OX_VALID],
+	       p->count[OX_INVALID], p->count[OX_UNREADABLE]);
+	ox_table_init(&tb, "  ");
+	ox_table_right(&tb, 3);
+	ox_table_right(&tb, 4);
+	ox_table_header(&tb, "code", "name", "severity", "problems", "models", NULL);
+	for (int c = 0; c < MAX_CODE; c++) {
+		enum ox_severity sev;
+
+		if (!p->problems[c])
+			continue;
+		sev = ox_validate_code_severity(c);
+		ox_table_row(&tb, false, sev == OX_ERROR ? OX_STYLE_BAD : OX_STYLE_RESET);
+		ox_table_cell(&tb, ox_validate_code_id(c, id, sizeof id));
+		ox_table_cell(&tb, ox_validate_code_name(c));
+		ox_table_cell(&tb, sev_name(sev));
+		ox_table_cellf(&tb, "%zu", p->problems[c]);
+		ox_table_cellf(&tb, "%zu", p->models[c]);
+	}
+	if (tb.n_rows > 1)
+		ox_table_print(&tb, stdout);
+	ox_table_release(&tb);
+}
+
 int
 ox_cmd_validate(int argc, char **argv)
 {
@@ -153,11 +246,8 @@ ox_cmd_validate(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct pool p = { 0 };
-	bool json = false;
-	long jobs = 1;
-	char *end;
+	int jobs = 1;
 	int c, rc = OX_EXIT_OK;
-	size_t count[3] = { 0 };
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "fF:j:h", opts, NULL)) != -1) {
@@ -165,14 +255,16 @@ ox_cmd_validate(int argc, char **argv)
 		case 'f': p.flags |= OX_VALIDATE_FULL; break;
 		case 'F':
 			if (!strcmp(optarg, "json"))
-				json = true;
+				p.fmt = FMT_JSON;
+			else if (!strcmp(optarg, "jsonl"))
+				p.fmt = FMT_JSONL;
 			else if (strcmp(optarg, "text"))
-				return ox_cli_usage_error("validate", "--format is text or json, not '%s'", optarg);
+				return ox_cli_usage_error("validate", "--format is text, json or jsonl, "
+							  "not '%s'", optarg);
 			break;
 		case 'j':
-			jobs = strtol(optarg, &end, 10);
-			if (*end || end == optarg || jobs < 1 || jobs > 256)
-				return ox_cli_usage_error("validate", "--jobs wants a number from 1 to 256");
+			if (!ox_cli_parse_jobs("validate", optarg, &jobs))
+				return OX_EXIT_ERROR;
 			break;
 		case 'h': help(); return OX_EXIT_OK;
 		default: return ox_cli_usage_error("validate", "bad option");
@@ -189,54 +281,25 @@ ox_cmd_validate(int argc, char **argv)
 		p.jobs[i].path = argv[optind + (int)i];
 		ox_vreport_init(&p.jobs[i].r, p.jobs[i].path);
 	}
-	atomic_init(&p.next, 0);
 	ox_validate_prepare();
-	if (jobs > (long)p.n)
-		jobs = (long)p.n;
-	{
-		pthread_t tid[256];
-		long started = 0;
+	if (ox_cli_batch(p.n, jobs, "validate", argv + optind, work, done, &p) < 0) {
+		fprintf(stderr, "%s validate: out of memory\n", ox_prog);
+		rc = OX_EXIT_ERROR;
+	} else if (p.fmt == FMT_JSON) {
+		json_t *root = doc_json(&p, p.jobs, p.n);
 
-		for (long t = 1; t < jobs; t++, started++)
-			if (pthread_create(&tid[t - 1], NULL, worker, &p))
-				break;
-		worker(&p);
-		for (long t = 0; t < started; t++)
-			pthread_join(tid[t], NULL);
-	}
-
-	json_t *models = json ? json_array() : NULL;
-
-	for (size_t i = 0; i < p.n; i++) {
-		struct job *j = &p.jobs[i];
-
-		if (j->rc == OX_ENOMEM && !j->r.n)
-			j->r.status = OX_UNREADABLE;
-		count[j->r.status]++;
-		if (json)
-			json_array_append_new(models, model_json(j));
-		else
-			print_text(j);
-	}
-	if (json) {
-		json_t *root = json_object(), *sum = json_object();
-
-		json_object_set_new(root, "schema_version", json_integer(1));
-		json_object_set_new(root, "full", json_boolean(p.flags & OX_VALIDATE_FULL));
-		json_object_set_new(root, "models", models);
-		json_object_set_new(sum, "models", json_integer((json_int_t)p.n));
-		json_object_set_new(sum, "valid", json_integer((json_int_t)count[OX_VALID]));
-		json_object_set_new(sum, "invalid", json_integer((json_int_t)count[OX_INVALID]));
-		json_object_set_new(sum, "unreadable", json_integer((json_int_t)count[OX_UNREADABLE]));
-		json_object_set_new(root, "summary", sum);
 		if (json_dumpf(root, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER) < 0)
 			rc = OX_EXIT_ERROR;
 		fputc('\n', stdout);
 		json_decref(root);
+	} else if (p.fmt == FMT_TEXT && p.n > 1) {
+		print_summary(&p);
 	}
-	if (count[OX_UNREADABLE])
+	if (p.error)
 		rc = OX_EXIT_ERROR;
-	else if (count[OX_INVALID] && rc == OX_EXIT_OK)
+	if (p.count[OX_UNREADABLE])
+		rc = OX_EXIT_ERROR;
+	else if (p.count[OX_INVALID] && rc == OX_EXIT_OK)
 		rc = OX_EXIT_FINDING;
 	for (size_t i = 0; i < p.n; i++)
 		ox_vreport_release(&p.jobs[i].r);

@@ -504,6 +504,8 @@ ox_equiv_models(struct ox_model *a, struct ox_model *b, const struct ox_equiv_op
 		r->pass = r->pass && set_ok;
 		free_outputs(oa, r->n_outputs);
 		free_outputs(ob, nb_out);
+		if (o->progress)
+			o->progress(o->progress_arg, k + 1, r->n_sets);
 	}
 	rc = 0;
 	goto out;
@@ -660,6 +662,8 @@ ox_equiv_localize(struct ox_model *a, struct ox_model *b, const struct ox_equiv_
 		}
 		free_outputs(oa, ga->n_outputs);
 		free_outputs(ob, gb->n_outputs);
+		if (o->progress)
+			o->progress(o->progress_arg, k + 1, n_sets);
 	}
 	rc = 0;
 out:

@@ -48,9 +48,14 @@ struct ox_equiv_opts {
 	size_t n_shapes;
 	int n_sets;             /* >= 1; only 1 is used when every input is given */
 	uint64_t seed;
+	/* Called on the caller's thread after every input set with the sets done and
+	 * the sets to run (a progress line); NULL for none. */
+	void (*progress)(void *arg, int done, int total);
+	void *progress_arg;
 };
 
-/* rtol/atol defaults, no ULP allowance, match by name, one random set, seed 0. */
+/* rtol/atol defaults, no ULP allowance, match by name, one random set, seed 0,
+ * no progress callback. */
 void ox_equiv_opts_init(struct ox_equiv_opts *o);
 
 struct ox_equiv_stats {

@@ -135,7 +135,7 @@ set_ints(struct ox_node *nd, const char *name, int n, const int64_t *v)
 static long
 run(struct ox_model *m, const char *passes)
 {
-	struct ox_pipeline_opts o = { passes, NULL, false, 0, 0, true, false };
+	struct ox_pipeline_opts o = { passes, NULL, false, 0, 0, true, false, NULL, NULL };
 	struct ox_pipeline_report rep;
 	struct ox_diag d;
 	long total = 0;
@@ -901,7 +901,7 @@ iface_release(struct iface *f)
 static bool
 check_model(const char *path, bool compare_outputs)
 {
-	struct ox_pipeline_opts o = { "default", NULL, false, 0, 0, true, false };
+	struct ox_pipeline_opts o = { "default", NULL, false, 0, 0, true, false, NULL, NULL };
 	struct ox_tensor **before = NULL, **after;
 	struct ox_pipeline_report rep;
 	struct iface a, b;
