@@ -11,16 +11,8 @@
 #include <stdarg.h>
 #include <stddef.h>
 
-enum {
-	OX_OK = 0,
-	OX_ENOMEM = -1,       /* out of memory, or over --memory-limit */
-	OX_EIO = -2,          /* a file could not be read or written */
-	OX_EPARSE = -3,       /* not a well-formed ONNX protobuf */
-	OX_EINVAL = -4,       /* well-formed but not a valid model */
-	OX_EUNSUPPORTED = -5, /* valid, but beyond what onnx-opt handles */
-	OX_ELIMIT = -6,       /* over a safety limit (sizes, depth, counts) */
-	OX_EUSAGE = -7,       /* a bad argument */
-};
+/* The OX_E* codes and ox_strerror() are part of the public interface. */
+#include "onnxopt.h"
 
 enum ox_severity { OX_NOTE, OX_WARNING, OX_ERROR };
 
@@ -58,8 +50,5 @@ char *ox_diag_format(const struct ox_diag *d, size_t i);
 
 /* Print every entry to stderr, one per line, prefixed with prog. */
 void ox_diag_print(const struct ox_diag *d, const char *prog);
-
-/* A short name for an OX_E* code ("out of memory", "invalid model", ...). */
-const char *ox_strerror(int code);
 
 #endif
