@@ -77,8 +77,7 @@ ox_load(const char *path, struct ox_model **out, char **err)
 int
 ox_optimize(struct ox_model *m, const char *passes, char **err)
 {
-	struct ox_pipeline_opts po = { passes ? passes : "default", NULL, false, 0, 0,
-				       false, false };
+	struct ox_pipeline_opts po = { .passes = passes ? passes : "default" };
 	struct ox_diag d;
 	int r;
 
