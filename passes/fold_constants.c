@@ -72,7 +72,7 @@ fold(struct ox_node *node, struct ox_pass_ctx *pc, struct ox_diag *scratch)
 			out_bytes += static_bytes(node->out[i]);
 	if (!ox_pass_is(node, "Constant") && out_bytes > pc->fold_size_limit && out_bytes > in_bytes)
 		goto out;
-	if (ox_fold_node(pc->model, node, ins, outs, scratch) < 0)
+	if (ox_exec_node(pc->model, node, ins, outs, scratch) < 0)
 		goto out;
 	out_bytes = 0;
 	for (int i = 0; i < node->n_out; i++) {
