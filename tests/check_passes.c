@@ -817,6 +817,42 @@ START_TEST(test_subgraph)
 }
 END_TEST
 
+/* ox_exec_node runs one node alone: Gelu-20 both ways, against values computed by
+ * hand from the definition (x Phi(x); 0.5 x (1 + tanh(sqrt(2/pi)(x + 0.044715 x^3)))). */
+START_TEST(test_exec_node_gelu)
+{
+	static const float xs[5] = { -2, -0.5f, 0, 1, 3 };
+	static const double exact[5] = { -0.0455002639, -0.1542687694, 0, 0.8413447461, 2.9959503059 };
+	static const double approx[5] = { -0.0454023059, -0.1542859902, 0, 0.8411919906, 2.9963626079 };
+	int64_t d[1] = { 5 };
+	struct ox_model *m = model_new(20);
+	struct ox_graph *g = m->graph;
+	struct ox_node *gelu = node(g, "Gelu", 1, input(g, "x", 1, d));
+	struct ox_tensor *x = ox_xtensor_new(OX_FLOAT, 1, d), *out = NULL;
+	const struct ox_tensor *ins[1] = { x };
+	struct ox_diag dg;
+
+	memcpy(x->data, xs, sizeof xs);
+	ox_diag_init(&dg, "exec");
+	ck_assert_int_eq(ox_exec_node(m, gelu, ins, &out, &dg), 0);
+	for (int i = 0; i < 5; i++)
+		ck_assert_double_eq_tol(((float *)out->data)[i], exact[i], 1e-6);
+	ox_xtensor_free(out);
+	ck_assert_int_eq(ox_node_set_attr_string(gelu, "approximate", "tanh"), 0);
+	ck_assert_int_eq(ox_exec_node(m, gelu, ins, &out, &dg), 0);
+	for (int i = 0; i < 5; i++)
+		ck_assert_double_eq_tol(((float *)out->data)[i], approx[i], 1e-6);
+	ox_xtensor_free(out);
+	ck_assert_int_eq(ox_node_set_attr_string(gelu, "approximate", "cubic"), 0);
+	ck_assert_int_lt(ox_exec_node(m, gelu, ins, &out, &dg), 0);
+	ck_assert_ptr_null(out);
+	ck_assert_uint_eq(dg.n_errors, 1);
+	ox_diag_release(&dg);
+	ox_xtensor_free(x);
+	ox_model_free(m);
+}
+END_TEST
+
 START_TEST(test_parse)
 {
 	const struct ox_pass_info **list;
@@ -1018,6 +1054,7 @@ main(void)
 	tcase_add_test(tc, test_bn_shared_conv_output_untouched);
 	tcase_add_test(tc, test_add_and_mul_into_conv);
 	tcase_add_test(tc, test_fold_constants);
+	tcase_add_test(tc, test_exec_node_gelu);
 	tcase_add_test(tc, test_fold_size_limit);
 	tcase_add_test(tc, test_shape_ops);
 	tcase_add_test(tc, test_squeezes_by_opset);
