@@ -1,22 +1,11 @@
-/* passes/fold.h: evaluating one node on constant inputs, for fold_constants and
- * eliminate_shape_ops.
- *
- * The executor (src/exec.h) offers whole-graph runs only; ox_fold_node calls the
- * node's kernel from its table directly (src/ops/kernel.h), so op semantics stay in
- * one place. It should move to exec.h as a public entry point once the executor
- * offers one (asked for in issue 5).
+/* passes/fold.h: turning computed tensors into initializers, for fold_constants and
+ * eliminate_shape_ops. Evaluating a node goes through the executor's public entry
+ * point ox_exec_node() (exec.h), so op semantics stay in one place.
  */
 #ifndef OX_FOLD_H
 #define OX_FOLD_H
 
 #include "pass.h"
-
-/* Run node on the constant tensors ins[0..node->n_in) (NULL for omitted inputs).
- * outs[0..node->n_out) receive heap tensors (exec.h) that the caller releases with
- * ox_xtensor_free, also on failure. Nodes with subgraphs are refused. 0 or OX_E*
- * with a diagnostic in d. */
-int ox_fold_node(struct ox_model *m, struct ox_node *node, const struct ox_tensor **ins,
-		 struct ox_tensor **outs, struct ox_diag *d);
 
 /* A copy of heap or arena tensor t in the model's arena, or NULL. */
 struct ox_tensor *ox_fold_to_arena(struct ox_model *m, const struct ox_tensor *t);
@@ -25,5 +14,12 @@ struct ox_tensor *ox_fold_to_arena(struct ox_model *m, const struct ox_tensor *t
  * its name, type and readers (a graph output stays one); the node no longer produces it.
  * 0 or OX_ENOMEM. */
 int ox_fold_make_init(struct ox_node *node, int k, struct ox_tensor *t);
+
+/* If node's condition is a constant: move the taken branch's nodes and initializers
+ * into node's graph (names made unique there; reads of outer-scope values stay bound
+ * to them), let the branch outputs take the If's output names, and remove the If
+ * with both branches. Branches with inputs, sparse initializers or nested subgraphs
+ * stay. 1 when inlined, 0 when not, or OX_ENOMEM. */
+int ox_fold_inline_if(struct ox_node *node, struct ox_pass_ctx *pc);
 
 #endif

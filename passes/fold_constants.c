@@ -4,7 +4,8 @@
  * Needs: uses. Keeps: shapes (the values keep their types). Fixed point: no (nodes
  * are visited in topological order, so a fold feeds the next in the same sweep).
  * A graph output that becomes an initializer keeps its name and type (ONNX allows
- * outputs to name initializers). Never folded: random ops, nodes with subgraphs,
+ * outputs to name initializers). An If whose condition is constant is replaced by
+ * the nodes of its taken branch (see ox_fold_inline_if). Never folded: random ops, nodes with subgraphs,
  * nodes outside the ONNX domain, and nodes whose outputs would take more than
  * --fold-size-limit bytes and more than their inputs do (Tile, Expand,
  * ConstantOfShape would inflate the file). A kernel that fails leaves its node as it
@@ -72,7 +73,7 @@ fold(struct ox_node *node, struct ox_pass_ctx *pc, struct ox_diag *scratch)
 			out_bytes += static_bytes(node->out[i]);
 	if (!ox_pass_is(node, "Constant") && out_bytes > pc->fold_size_limit && out_bytes > in_bytes)
 		goto out;
-	if (ox_fold_node(pc->model, node, ins, outs, scratch) < 0)
+	if (ox_exec_node(pc->model, node, ins, outs, scratch) < 0)
 		goto out;
 	out_bytes = 0;
 	for (int i = 0; i < node->n_out; i++) {
@@ -112,27 +113,41 @@ int
 ox_pass_fold_constants(struct ox_graph *g, struct ox_pass_ctx *pc)
 {
 	struct ox_diag scratch;
-	int n = 0, r;
+	int n = 0, r = 0, inlined;
 
-	if ((r = ox_graph_toposort(g, pc->diag)) < 0)
-		return r;
 	/* A kernel's refusal is no error of the model: it only keeps its node. */
 	ox_diag_init(&scratch, NULL);
-	for (size_t i = 0; i < g->n_nodes; i++) {
-		struct ox_node *node = g->nodes[i];
+	do {
+		/* Nodes of an inlined branch land at the end of the list, after the If's
+		 * readers: another sweep in topological order folds those readers. */
+		inlined = 0;
+		if ((r = ox_graph_toposort(g, pc->diag)) < 0)
+			break;
+		for (size_t i = 0; i < g->n_nodes; i++) {
+			struct ox_node *node = g->nodes[i];
 
-		if (node->dead || !foldable_op(node))
-			continue;
-		if ((r = fold(node, pc, &scratch)) < 0) {
-			ox_diag_release(&scratch);
-			return ox_diag_error(pc->diag, r, "out of memory");
+			if (!node->dead && ox_pass_is(node, "If")) {
+				if ((r = ox_fold_inline_if(node, pc)) < 0)
+					break;
+				inlined += r;
+				continue;
+			}
+			if (node->dead || !foldable_op(node))
+				continue;
+			if ((r = fold(node, pc, &scratch)) < 0) {
+				r = ox_diag_error(pc->diag, r, "out of memory");
+				break;
+			}
+			n += r;
+			if (scratch.n > 64) {
+				ox_diag_release(&scratch);
+				ox_diag_init(&scratch, NULL);
+			}
 		}
-		n += r;
-		if (scratch.n > 64) {
-			ox_diag_release(&scratch);
-			ox_diag_init(&scratch, NULL);
-		}
-	}
+		n += inlined;
+		if (inlined)
+			ox_graph_compact(g);
+	} while (r >= 0 && inlined);
 	ox_diag_release(&scratch);
-	return n;
+	return r < 0 ? r : n;
 }

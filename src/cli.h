@@ -71,4 +71,14 @@ const char *ox_cli_bytes(double n, char *buf, size_t len);
 /* A type as text: "float[batch,3,224,224]", "seq(float[?])", ... into buf. */
 const char *ox_cli_type(const struct ox_type *t, char *buf, size_t len);
 
+/* What opset conversion did (passes/convert/convert.h), shared by `convert` and
+ * `optimize --target-opset`: the report as a JSON object (new reference, NULL when
+ * memory runs out; written says whether OUT was written), and one stderr line per
+ * node that could not be converted. */
+struct ox_convert_report;
+struct json_t;
+struct json_t *ox_cli_convert_json(const struct ox_convert_report *rep, const char *model,
+				   bool written);
+void ox_cli_convert_print(const char *cmd, const char *model, const struct ox_convert_report *rep);
+
 #endif

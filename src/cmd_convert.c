@@ -36,13 +36,16 @@ help(void)
 	       ox_prog, ox_convert_newest_opset());
 }
 
-static int
-write_report(const struct ox_convert_report *rep, const char *model, const char *path,
-	     bool written)
+json_t *
+ox_cli_convert_json(const struct ox_convert_report *rep, const char *model, bool written)
 {
 	json_t *o = json_object(), *items = json_array();
-	int r;
 
+	if (!o || !items) {
+		json_decref(o);
+		json_decref(items);
+		return NULL;
+	}
 	json_object_set_new(o, "schema_version", json_integer(1));
 	json_object_set_new(o, "model", json_string(model));
 	json_object_set_new(o, "from_opset", json_integer(rep->from_opset));
@@ -69,6 +72,27 @@ write_report(const struct ox_convert_report *rep, const char *model, const char 
 		json_array_append_new(items, e);
 	}
 	json_object_set_new(o, "unconverted", items);
+	return o;
+}
+
+void
+ox_cli_convert_print(const char *cmd, const char *model, const struct ox_convert_report *rep)
+{
+	for (size_t i = 0; i < rep->n_items; i++)
+		fprintf(stderr, "%s %s: %s: node '%s' (%s-%d): not converted to opset %d: %s\n",
+			ox_prog, cmd, model, rep->items[i].node, rep->items[i].op,
+			rep->items[i].from_version, rep->to_opset, rep->items[i].reason);
+}
+
+static int
+write_report(const struct ox_convert_report *rep, const char *model, const char *path,
+	     bool written)
+{
+	json_t *o = ox_cli_convert_json(rep, model, written);
+	int r;
+
+	if (!o)
+		return -1;
 	r = json_dump_file(o, path, JSON_INDENT(2));
 	json_decref(o);
 	return r;
@@ -136,10 +160,7 @@ ox_cmd_convert(int argc, char **argv)
 		goto done;
 	}
 	if (!quiet)
-		for (size_t i = 0; i < rep.n_items; i++)
-			fprintf(stderr, "%s convert: %s: node '%s' (%s-%d): not converted to opset %d: %s\n",
-				ox_prog, argv[optind], rep.items[i].node, rep.items[i].op,
-				rep.items[i].from_version, co.target, rep.items[i].reason);
+		ox_cli_convert_print("convert", argv[optind], &rep);
 	rc = n > 0 ? OX_EXIT_FINDING : OX_EXIT_OK;
 	if (n == 0 || partial) {
 		/* A failed save names the output. */

@@ -13,6 +13,7 @@
 #include "inputs.h"
 #include "onnx_io.h"
 #include "../passes/pass.h"
+#include "../passes/convert/convert.h"
 
 static void
 help(void)
@@ -45,13 +46,23 @@ help(void)
 	       "                                    (defaults as in 'onnx-opt check')\n"
 	       "      --shape NAME=AxBxC            dims of input NAME for --check's random data\n"
 	       "                                    (needed for dynamic dims)\n"
-	       "  -h, --help                        show this help\n", ox_prog, ox_prog,
-	       OX_MAX_ITERATIONS_DEFAULT);
+	       "  -n, --target-opset N              convert to ai.onnx opset N first (as `%s\n"
+	       "                                    convert` does), then optimize at that opset;\n"
+	       "                                    nodes that cannot be converted are listed and\n"
+	       "                                    exit 1 without OUT\n"
+	       "      --allow-partial               with --target-opset: optimize and write OUT\n"
+	       "                                    even when some nodes were not converted\n"
+	       "  -h, --help                        show this help\n\n"
+	       "Exit status: 0 written, 1 --check found a difference or --target-opset left\n"
+	       "nodes unconverted, 2 usage or input error.\n", ox_prog, ox_prog,
+	       OX_MAX_ITERATIONS_DEFAULT, ox_prog);
 }
 
+/* rep is NULL when the pipeline did not run (a refused conversion); conv is the
+ * conversion's report (reference taken) or NULL without --target-opset. */
 static int
 write_report(const char *path, const char *in, const char *out,
-	     const struct ox_pipeline_report *rep, const struct ox_pipeline_opts *po)
+	     const struct ox_pipeline_report *rep, const struct ox_pipeline_opts *po, json_t *conv)
 {
 	json_t *root = json_object(), *passes = json_array(), *ops = json_object();
 	int r;
@@ -60,12 +71,20 @@ write_report(const char *path, const char *in, const char *out,
 		json_decref(root);
 		json_decref(passes);
 		json_decref(ops);
+		json_decref(conv);
 		return -1;
 	}
 	json_object_set_new(root, "schema_version", json_integer(1));
 	json_object_set_new(root, "input", json_string(in));
 	json_object_set_new(root, "output", json_string(out));
 	json_object_set_new(root, "pipeline", json_string(po->passes ? po->passes : "default"));
+	if (conv)
+		json_object_set_new(root, "convert", conv);
+	if (!rep) {
+		json_decref(passes);
+		json_decref(ops);
+		goto dump;
+	}
 	json_object_set_new(root, "iterations", json_integer(rep->iterations));
 	json_object_set_new(root, "seconds", json_real(rep->seconds));
 	for (size_t i = 0; i < rep->n_passes; i++) {
@@ -84,6 +103,7 @@ write_report(const char *path, const char *in, const char *out,
 	json_object_set_new(root, "ops", ops);
 	json_object_set_new(root, "size", json_pack("{s:I, s:I}", "before", (json_int_t)rep->size_before,
 						    "after", (json_int_t)rep->size_after));
+dump:
 	r = json_dump_file(root, path, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	json_decref(root);
 	return r;
@@ -188,12 +208,56 @@ print_summary(FILE *f, const struct ox_pipeline_report *rep, long long size_in, 
 	ox_table_release(&tb);
 }
 
+static int
+cmp_ops(const void *a, const void *b)
+{
+	return strcmp(((const struct ox_op_count *)a)->op, ((const struct ox_op_count *)b)->op);
+}
+
+/* Fold the report of a second pipeline run (same pass list) into the first: pass
+ * statistics add up, the counts after are the second run's. 0 or -1 (memory). */
+static int
+merge_reports(struct ox_pipeline_report *a, const struct ox_pipeline_report *b)
+{
+	for (size_t i = 0; i < a->n_passes && i < b->n_passes; i++) {
+		a->passes[i].rewrites += b->passes[i].rewrites;
+		a->passes[i].runs += b->passes[i].runs;
+		a->passes[i].seconds += b->passes[i].seconds;
+	}
+	a->iterations += b->iterations;
+	a->seconds += b->seconds;
+	a->nodes_after = b->nodes_after;
+	a->size_after = b->size_after;
+	for (size_t i = 0; i < a->n_ops; i++)
+		a->ops[i].after = 0;
+	for (size_t k = 0; k < b->n_ops; k++) {
+		size_t i;
+
+		for (i = 0; i < a->n_ops; i++)
+			if (strcmp(a->ops[i].op, b->ops[k].op) == 0)
+				break;
+		if (i == a->n_ops) {
+			struct ox_op_count *ops = realloc(a->ops, (i + 1) * sizeof *ops);
+
+			if (!ops)
+				return -1;
+			a->ops = ops;
+			ops[i].op = b->ops[k].op;
+			ops[i].before = 0;
+			a->n_ops++;
+		}
+		a->ops[i].after = b->ops[k].after;
+	}
+	qsort(a->ops, a->n_ops, sizeof *a->ops, cmp_ops);
+	return 0;
+}
+
 /* The command itself; shapes has room for one --shape per argument. */
 static int
 optimize(int argc, char **argv, struct ox_shape_opt *shapes)
 {
 	enum { OPT_EXT = 256, OPT_EXT_THRESHOLD, OPT_VERIFY, OPT_SKIP, OPT_FIXED, OPT_MAXIT,
-	       OPT_FOLD_LIMIT, OPT_REPORT, OPT_CHECK, OPT_RTOL, OPT_ATOL, OPT_SHAPE };
+	       OPT_FOLD_LIMIT, OPT_REPORT, OPT_CHECK, OPT_RTOL, OPT_ATOL, OPT_SHAPE, OPT_PARTIAL };
 	static const struct option opts[] = {
 		{ "output", required_argument, NULL, 'o' },
 		{ "passes", required_argument, NULL, 'p' },
@@ -209,16 +273,22 @@ optimize(int argc, char **argv, struct ox_shape_opt *shapes)
 		{ "rtol", required_argument, NULL, OPT_RTOL },
 		{ "atol", required_argument, NULL, OPT_ATOL },
 		{ "shape", required_argument, NULL, OPT_SHAPE },
+		{ "target-opset", required_argument, NULL, 'n' },
+		{ "allow-partial", no_argument, NULL, OPT_PARTIAL },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *out = NULL, *in, *report = NULL;
-	struct ox_pipeline_opts po = { "default", NULL, false, 0, 0, false, false, NULL, NULL };
-	struct ox_pipeline_report rep;
+	struct ox_pipeline_opts po = { .passes = "default" };
+	struct ox_pipeline_report rep, rep2;
+	bool have_rep = false;
 	struct ox_save_opts so = { NULL, 1024 };
 	char *ext_default = NULL, *end;
 	const struct ox_pass_info **list;
-	bool external = false, check = false;
+	bool external = false, check = false, partial = false, written = false;
+	struct ox_convert_opts co = { 0 };
+	struct ox_convert_report crep = { 0 };
+	int unconverted = 0;
 	struct ox_equiv_opts eo;
 	size_t n_shapes = 0;
 	bool summary = !ox_term_quiet();
@@ -233,7 +303,7 @@ optimize(int argc, char **argv, struct ox_shape_opt *shapes)
 	ox_equiv_opts_init(&eo);
 	eo.shapes = shapes;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "o:p:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "o:p:n:h", opts, NULL)) != -1) {
 		switch (c) {
 		case OPT_CHECK:
 			check = true;
@@ -259,6 +329,15 @@ optimize(int argc, char **argv, struct ox_shape_opt *shapes)
 				return ox_cli_usage_error("optimize", "bad --shape (want NAME=1x3x224x224)");
 			eo.n_shapes = n_shapes;
 			break;
+		case 'n':
+			errno = 0;
+			it = strtol(optarg, &end, 10);
+			if (errno || *end || end == optarg || it < 7 || it > ox_convert_newest_opset())
+				return ox_cli_usage_error("optimize", "--target-opset must be between 7 and %d",
+							  ox_convert_newest_opset());
+			co.target = (int)it;
+			break;
+		case OPT_PARTIAL: partial = true; break;
 		case 'o': out = optarg; break;
 		case 'p': po.passes = optarg; break;
 		case OPT_SKIP: po.skip = optarg; break;
@@ -292,6 +371,8 @@ optimize(int argc, char **argv, struct ox_shape_opt *shapes)
 		return ox_cli_usage_error("optimize", "expected one MODEL");
 	if (!out)
 		return ox_cli_usage_error("optimize", "missing -o OUT");
+	if (partial && !co.target)
+		return ox_cli_usage_error("optimize", "--allow-partial needs --target-opset");
 	/* Bad pass names are usage errors, found before the model is read. */
 	ox_diag_init(&d, NULL);
 	if (ox_pipeline_parse(po.passes, po.skip, &list, &n, &d) < 0) {
@@ -327,27 +408,79 @@ optimize(int argc, char **argv, struct ox_shape_opt *shapes)
 	ox_diag_init(&d, in);
 	if (po.verify && ox_graph_verify(m->graph, &d) < 0) {
 		rc = OX_EXIT_ERROR;
-		ox_progress_end(&pr);
-	} else if (ox_pipeline_run(m, &po, report || summary ? &rep : NULL, &d) < 0) {
+		goto done;
+	}
+	/* Going down, the passes run first too: folding leaves fewer nodes for the
+	 * adapters to refuse (int64 Constants before opset 9, shape arithmetic).
+	 * Either way they run after the conversion, at the target opset: they only
+	 * create ops it has (LayerNormalization, Gelu) and fold what adapters added. */
+	if (co.target && co.target < ox_model_opset(m, "")) {
+		if (ox_pipeline_run(m, &po, report || summary ? &rep : NULL, &d) < 0) {
+			rc = OX_EXIT_ERROR;
+			goto done;
+		}
+		have_rep = report || summary;
+	}
+	if (co.target && (unconverted = ox_convert_model(m, &co, &crep, &d)) < 0) {
 		rc = OX_EXIT_ERROR;
-		ox_progress_end(&pr);
-	} else {
-		ox_progress_end(&pr);
-		if (report && write_report(report, in, out, &rep, &po) < 0) {
+		goto done;
+	}
+	if (unconverted)
+		ox_cli_convert_print("optimize", in, &crep);
+	if (unconverted && !partial) {
+		rc = OX_EXIT_FINDING;
+		if (report && write_report(report, in, out, have_rep ? &rep : NULL, &po,
+					   ox_cli_convert_json(&crep, in, false)) < 0) {
 			ox_diag_error(&d, OX_EIO, "cannot write the report to '%s'", report);
 			rc = OX_EXIT_ERROR;
 		}
-		if (rc == OX_EXIT_OK && check)
-			rc = check_equivalent(in, m, &eo, &d);
-		d.file = out;
-		if (rc == OX_EXIT_OK && ox_cli_save(m, out, external ? &so : NULL, &d) < 0)
-			rc = OX_EXIT_ERROR;
-		if (rc == OX_EXIT_OK && summary)
-			print_summary(stdout, &rep, size_in, file_size(out));
-		ox_pipeline_report_release(&rep);
+		fprintf(stderr, "%s optimize: %s: %d node(s) not converted to opset %d; no output written\n",
+			ox_prog, in, unconverted, co.target);
+		goto done;
 	}
+	if (ox_pipeline_run(m, &po, report || summary ? (have_rep ? &rep2 : &rep) : NULL, &d) < 0) {
+		rc = OX_EXIT_ERROR;
+		goto done;
+	}
+	if (have_rep) {
+		int mr = merge_reports(&rep, &rep2);
+
+		ox_pipeline_report_release(&rep2);
+		if (mr < 0) {
+			ox_diag_error(&d, OX_ENOMEM, "out of memory");
+			rc = OX_EXIT_ERROR;
+			goto done;
+		}
+	}
+	have_rep = report || summary;
+	ox_progress_end(&pr);
+	if (check)
+		rc = check_equivalent(in, m, &eo, &d);
+	if (rc == OX_EXIT_OK) {
+		d.file = out;
+		if (ox_cli_save(m, out, external ? &so : NULL, &d) < 0)
+			rc = OX_EXIT_ERROR;
+		else
+			written = true;
+	}
+	if (report) {
+		if (write_report(report, in, out, &rep, &po,
+				 co.target ? ox_cli_convert_json(&crep, in, written) : NULL) < 0) {
+			ox_diag_error(&d, OX_EIO, "cannot write the report to '%s'", report);
+			rc = OX_EXIT_ERROR;
+		}
+	}
+	if (written && summary)
+		print_summary(stdout, &rep, size_in, file_size(out));
+	if (rc == OX_EXIT_OK && unconverted)
+		rc = OX_EXIT_FINDING;
+done:
+	ox_progress_end(&pr);
+	if (have_rep)
+		ox_pipeline_report_release(&rep);
 	ox_diag_print(&d, ox_prog);
 	ox_diag_release(&d);
+	ox_convert_report_release(&crep);
 	ox_model_free(m);
 	free(ext_default);
 	return rc;

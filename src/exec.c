@@ -978,6 +978,51 @@ done:
 }
 
 int
+ox_exec_node(struct ox_model *m, struct ox_node *node, const struct ox_tensor *const *ins,
+	     struct ox_tensor **outs, struct ox_diag *d)
+{
+	ox_kernel_fn *fn = ox_kernel_find(node->domain, node->op_type);
+	struct ox_kctx k;
+	int r = 0;
+
+	for (int i = 0; i < node->n_out; i++)
+		outs[i] = NULL;
+	for (size_t i = 0; i < node->n_attrs; i++)
+		if (node->attrs[i].g || node->attrs[i].n_graphs)
+			fn = NULL;
+	d->node = node->name;
+	d->op = node->op_type;
+	if (!fn) {
+		r = ox_diag_error(d, OX_EUNSUPPORTED, "no kernel to run %s alone", node->op_type);
+		goto out;
+	}
+	memset(&k, 0, sizeof k);
+	k.node = node;
+	k.opset = ox_model_opset(m, node->domain);
+	k.in = (const struct ox_tensor **)ins;
+	k.n_in = node->n_in;
+	k.out = outs;
+	k.n_out = node->n_out;
+	k.d = d;
+	if ((r = fn(&k)) < 0)
+		goto out;
+	for (int i = 0; i < node->n_out; i++) {
+		if (node->out[i] && !outs[i]) {
+			r = ox_diag_error(d, OX_EUNSUPPORTED, "the kernel made no output %d", i);
+			break;
+		}
+		if (!node->out[i]) {
+			ox_xtensor_free(outs[i]);
+			outs[i] = NULL;
+		}
+	}
+out:
+	d->node = NULL;
+	d->op = NULL;
+	return r < 0 ? r : 0;
+}
+
+int
 ox_kexec_subgraph(struct ox_kctx *k, struct ox_graph *g, const struct ox_tensor *const *inputs,
 		  int n_inputs, struct ox_tensor **outputs)
 {

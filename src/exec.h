@@ -83,4 +83,13 @@ void ox_exec_cache_free(struct ox_exec_cache *c);
 int ox_exec_run_cached(struct ox_model *m, struct ox_exec_cache *c, struct ox_tensor *const *inputs,
 		       size_t n_inputs, struct ox_tensor **outputs, struct ox_diag *d);
 
+/* Run one node of m on given tensors, as constant folding does: ins[0..node->n_in)
+ * (heap or arena tensors, borrowed; NULL for omitted inputs). outs[0..node->n_out)
+ * receive heap tensors that the caller frees with ox_xtensor_free(), also on failure
+ * (entries of omitted outputs stay NULL). Nodes holding subgraphs are refused
+ * (OX_EUNSUPPORTED), like nodes without a kernel. 0 or OX_E* with a diagnostic that
+ * names the node. */
+int ox_exec_node(struct ox_model *m, struct ox_node *node, const struct ox_tensor *const *ins,
+		 struct ox_tensor **outs, struct ox_diag *d);
+
 #endif

@@ -331,12 +331,32 @@ ox_value_replace_uses(struct ox_value *old, struct ox_value *nv)
 	return 0;
 }
 
+/* Nodes of sub that read values of enclosing graphs stop being uses of them: the
+ * subgraph dies with the node that holds it. */
+static int
+drop_outer_uses(struct ox_graph *sub, void *arg)
+{
+	(void)arg;
+	for (size_t n = 0; n < sub->n_nodes; n++) {
+		struct ox_node *node = sub->nodes[n];
+
+		if (node->dead)
+			continue;
+		for (int i = 0; i < node->n_in; i++)
+			if (node->in[i] && node->in[i]->graph != sub)
+				use_remove(node->in[i], node, i);
+		ox_node_foreach_subgraph(node, drop_outer_uses, NULL);
+	}
+	return 0;
+}
+
 void
 ox_node_kill(struct ox_node *node)
 {
 	for (int i = 0; i < node->n_in; i++)
 		if (node->in[i])
 			use_remove(node->in[i], node, i);
+	ox_node_foreach_subgraph(node, drop_outer_uses, NULL);
 	for (int i = 0; i < node->n_out; i++) {
 		struct ox_value *v = node->out[i];
 

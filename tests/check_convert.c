@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../src/exec.h"
 #include "../src/graph.h"
 #include "../passes/convert/convert.h"
 
@@ -359,6 +360,274 @@ START_TEST(test_unknown_boundary_refused)
 }
 END_TEST
 
+/* --- adapters checked by running the model before and after --- */
+
+/* Run m on x (borrowed); the first output, which the caller frees. */
+static struct ox_tensor *
+run1(struct ox_model *m, struct ox_tensor *x)
+{
+	struct ox_tensor *outs[4] = { NULL };
+	struct ox_diag d;
+	int r;
+
+	ox_diag_init(&d, "run");
+	r = ox_exec_run(m, &x, 1, outs, &d);
+	if (r < 0)
+		ox_diag_print(&d, "run");
+	ox_diag_release(&d);
+	ck_assert_int_eq(r, 0);
+	for (size_t i = 1; i < m->graph->n_outputs; i++)
+		ox_xtensor_free(outs[i]);
+	return outs[0];
+}
+
+static void
+assert_same(const struct ox_tensor *a, const struct ox_tensor *b)
+{
+	ck_assert_int_eq(a->dtype, b->dtype);
+	ck_assert_int_eq(a->ndim, b->ndim);
+	for (int i = 0; i < a->ndim; i++)
+		ck_assert_int_eq(a->dims[i], b->dims[i]);
+	ck_assert_uint_eq(a->nbytes, b->nbytes);
+	ck_assert_int_eq(memcmp(a->data, b->data, a->nbytes), 0);
+}
+
+/* x filled with 0.5 i - 1.25 (float). */
+static struct ox_tensor *
+ramp(int rank, const int64_t *dims)
+{
+	struct ox_tensor *x = ox_xtensor_new(OX_FLOAT, rank, dims);
+
+	for (int64_t i = 0; i < x->nelem; i++)
+		((float *)x->data)[i] = 0.5f * (float)i - 1.25f;
+	return x;
+}
+
+static void
+set_graph_attr(struct ox_node *n, const char *name, struct ox_graph *g)
+{
+	struct ox_attr *a = ox_arena_calloc(&n->graph->model->arena, n->n_attrs + 1, sizeof *a);
+
+	memcpy(a, n->attrs, n->n_attrs * sizeof *a);
+	a[n->n_attrs].name = name;
+	a[n->n_attrs].has_type = true;
+	a[n->n_attrs].type = OX_ATTR_GRAPH;
+	a[n->n_attrs].g = g;
+	n->attrs = a;
+	n->n_attrs++;
+	g->owner = n;
+}
+
+/* Scan-8 over a batch of one (a running sum over x[0, t, :], backwards) goes to 9
+ * (no batch axis, no sequence_lens) and back, computing the same all along. */
+START_TEST(test_scan_8_9_8)
+{
+	int64_t dims[3] = { 1, 3, 2 }, sdims[2] = { 1, 2 }, back = 1;
+	struct ox_value *x, *s0, *bs, *bx;
+	struct ox_model *m = model(8, OX_FLOAT, 3, dims, &x);
+	struct ox_graph *g = m->graph, *body = ox_graph_new(m, g);
+	struct ox_node *scan = ox_node_new(g, "Scan", "", 3, 2), *add, *id;
+	struct ox_convert_report rep = { 0 };
+	struct ox_cv cv = { .model = m, .graph = g, .rep = &rep };
+	struct ox_tensor *in = ramp(3, dims), *before, *after;
+	double zeros[2] = { 0, 0 };
+	const int64_t *v;
+
+	s0 = ox_cv_scalars(&cv, OX_FLOAT, zeros, 2, false);
+	s0->init->ndim = 2;
+	memcpy(s0->init->dims, sdims, sizeof sdims);
+	bs = ox_value_new(body, "s_in");
+	bx = ox_value_new(body, "x_in");
+	ck_assert_int_eq(ox_graph_add_input(body, bs), 0);
+	ck_assert_int_eq(ox_graph_add_input(body, bx), 0);
+	add = ox_node_new(body, "Add", "", 2, 1);
+	ox_node_set_input(add, 0, bs);
+	ox_node_set_input(add, 1, bx);
+	id = ox_node_new(body, "Identity", "", 1, 1);
+	ox_node_set_input(id, 0, add->out[0]);
+	ck_assert_int_eq(ox_graph_add_output(body, add->out[0]), 0);
+	ck_assert_int_eq(ox_graph_add_output(body, id->out[0]), 0);
+	ox_node_set_input(scan, 1, s0);
+	ox_node_set_input(scan, 2, x);
+	ck_assert_int_eq(ox_node_set_attr_int(scan, "num_scan_inputs", 1), 0);
+	ck_assert_int_eq(ox_node_set_attr_ints(scan, "directions", &back, 1), 0);
+	set_graph_attr(scan, "body", body);
+	ck_assert_int_eq(ox_graph_add_output(g, scan->out[1]), 0);
+	ck_assert_int_eq(ox_graph_add_output(g, scan->out[0]), 0);
+	before = run1(m, in);
+	/* By hand: x = -1.25, -0.75 | -0.25, 0.25 | 0.75, 1.25 read backwards, the running
+	 * sums appended in iteration order: 0.75, 1.25 | 0.5, 1.5 | -0.75, 0.75. */
+	ck_assert_float_eq(((float *)before->data)[0], 0.75f);
+	ck_assert_float_eq(((float *)before->data)[3], 1.5f);
+	ck_assert_float_eq(((float *)before->data)[4], -0.75f);
+
+	ck_assert_int_eq(convert(m, 9), 0);
+	ck_assert_int_eq(scan->n_in, 2);
+	ck_assert_str_eq(scan->in[0]->producer->op_type, "Squeeze");
+	ck_assert_ptr_null(ox_node_attr(scan, "directions"));
+	ck_assert_int_eq(ox_cv_attr_ints(scan, "scan_input_directions", &v), 1);
+	ck_assert_int_eq(v[0], 1);
+	ck_assert_uint_eq(count(m, "Unsqueeze"), 2);
+	after = run1(m, in);
+	assert_same(before, after);
+	ox_xtensor_free(after);
+
+	ck_assert_int_eq(convert(m, 8), 0);
+	ck_assert_int_eq(scan->n_in, 3);
+	ck_assert_ptr_null(scan->in[0]);
+	ck_assert_int_eq(ox_cv_attr_ints(scan, "directions", &v), 1);
+	ck_assert_ptr_null(ox_node_attr(scan, "scan_input_directions"));
+	after = run1(m, in);
+	assert_same(before, after);
+	ox_xtensor_free(after);
+	ox_xtensor_free(before);
+	ox_xtensor_free(in);
+	ox_model_free(m);
+}
+END_TEST
+
+/* Scan-8 over a batch of two has no Scan-9 form. */
+START_TEST(test_scan_up9_refused)
+{
+	int64_t dims[3] = { 2, 3, 2 };
+	struct ox_value *x;
+	struct ox_model *m = model(8, OX_FLOAT, 3, dims, &x);
+	struct ox_node *scan = ox_node_new(m->graph, "Scan", "", 2, 1);
+
+	ox_node_set_input(scan, 1, x);
+	ck_assert_int_eq(ox_node_set_attr_int(scan, "num_scan_inputs", 1), 0);
+	set_graph_attr(scan, "body", ox_graph_new(m, m->graph));
+	ck_assert_int_eq(ox_graph_add_output(m->graph, scan->out[0]), 0);
+	ck_assert_int_eq(convert(m, 9), 1);
+	ck_assert_int_eq(scan->n_in, 2);
+	ck_assert_ptr_nonnull(ox_node_attr(scan, "num_scan_inputs"));
+	ox_model_free(m);
+}
+END_TEST
+
+/* DFT-17's axis attribute becomes input 2 at 20 and back; the spectrum is the same. */
+START_TEST(test_dft_17_20_17)
+{
+	int64_t dims[4] = { 1, 2, 4, 1 }, axis;
+	struct ox_value *x;
+	struct ox_model *m = model(17, OX_FLOAT, 4, dims, &x);
+	struct ox_node *dft = unary(m, "DFT", x);
+	struct ox_tensor *in = ramp(4, dims), *before, *after;
+
+	ck_assert_int_eq(ox_node_set_attr_int(dft, "axis", 2), 0);
+	before = run1(m, in);
+	/* bin 0 of the first row is the sum of -1.25, -0.75, -0.25, 0.25 */
+	ck_assert_float_eq_tol(((float *)before->data)[0], -2.0f, 1e-6);
+	ck_assert_int_eq(convert(m, 20), 0);
+	ck_assert_ptr_null(ox_node_attr(dft, "axis"));
+	ck_assert_int_eq(dft->n_in, 3);
+	ck_assert_ptr_null(dft->in[1]);
+	ck_assert_int_eq(ox_cv_const_ints(dft->in[2], &axis, 1), 1);
+	ck_assert_int_eq(axis, 2);
+	after = run1(m, in);
+	assert_same(before, after);
+	ox_xtensor_free(after);
+	/* -2 from the back of rank 4 is axis 2 at 17 */
+	*(int64_t *)dft->in[2]->init->data = -2;
+	ck_assert_int_eq(convert(m, 17), 0);
+	ck_assert_int_eq(dft->n_in, 1);
+	ck_assert_int_eq(ox_node_attr_int(dft, "axis", -1), 2);
+	after = run1(m, in);
+	assert_same(before, after);
+	ox_xtensor_free(after);
+	ox_xtensor_free(before);
+	ox_xtensor_free(in);
+	ox_model_free(m);
+}
+END_TEST
+
+/* A DFT-20 axis computed at run time has no attribute form. */
+START_TEST(test_dft_down_refused)
+{
+	int64_t dims[3] = { 1, 4, 2 };
+	struct ox_value *x, *ax;
+	struct ox_model *m = model(20, OX_FLOAT, 3, dims, &x);
+	struct ox_node *dft = unary(m, "DFT", x);
+
+	ax = ox_value_new(m->graph, "axis");
+	ck_assert_int_eq(ox_graph_add_input(m->graph, ax), 0);
+	ck_assert_int_eq(ox_cv_set_input(dft, 2, ax), 0);
+	ck_assert_int_eq(convert(m, 17), 1);
+	ck_assert_ptr_eq(dft->in[2], ax);
+	ox_model_free(m);
+}
+END_TEST
+
+/* QuantizeLinear-21 with output_dtype int8 and no zero point: at 13 an int8 zero
+ * point says the same. Values by hand: round-half-even(x / 2), saturated. */
+START_TEST(test_quantize_output_dtype_down)
+{
+	int64_t dims[1] = { 4 };
+	struct ox_value *x;
+	struct ox_model *m = model(21, OX_FLOAT, 1, dims, &x);
+	struct ox_node *q = unary(m, "QuantizeLinear", x);
+	struct ox_convert_report rep = { 0 };
+	struct ox_cv cv = { .model = m, .graph = m->graph, .rep = &rep };
+	static const float xs[4] = { 1.0f, -2.6f, 300, 5 };
+	static const int8_t want[4] = { 0, -1, 127, 2 };
+	struct ox_tensor *in = ox_xtensor_new(OX_FLOAT, 1, dims), *out;
+
+	memcpy(in->data, xs, sizeof xs);
+	ck_assert_int_eq(ox_node_add_input(q, ox_cv_scalar(&cv, OX_FLOAT, 2)), 0);
+	ck_assert_int_eq(ox_node_set_attr_int(q, "output_dtype", OX_INT8), 0);
+	ck_assert_int_eq(convert(m, 13), 0);
+	ck_assert_ptr_null(ox_node_attr(q, "output_dtype"));
+	ck_assert_int_eq(q->n_in, 3);
+	ck_assert_int_eq(ox_cv_elem(q->in[2]), OX_INT8);
+	ck_assert_int_eq(q->in[2]->init->ndim, 0);
+	out = run1(m, in);
+	ck_assert_int_eq(out->dtype, OX_INT8);
+	ck_assert_int_eq(memcmp(out->data, want, sizeof want), 0);
+	ox_xtensor_free(out);
+	ox_xtensor_free(in);
+	ox_model_free(m);
+}
+END_TEST
+
+/* Blocked quantization and a DequantizeLinear output_dtype other than the scale's
+ * have no older form; output_dtype equal to the scale's type is dropped. */
+START_TEST(test_quantize_refusals)
+{
+	int64_t dims[2] = { 2, 4 };
+	struct ox_value *x;
+	struct ox_model *m = model(21, OX_FLOAT, 2, dims, &x);
+	struct ox_node *q = unary(m, "QuantizeLinear", x);
+	struct ox_convert_report rep = { 0 };
+	struct ox_cv cv = { .model = m, .graph = m->graph, .rep = &rep };
+	double sc[4] = { 1, 2, 3, 4 };
+
+	ck_assert_int_eq(ox_node_add_input(q, ox_cv_scalars(&cv, OX_FLOAT, sc, 2, false)), 0);
+	ck_assert_int_eq(ox_node_set_attr_int(q, "block_size", 2), 0);
+	ck_assert_int_eq(convert(m, 19), 1);
+	ck_assert_int_eq(ox_node_attr_int(q, "block_size", 0), 2);
+	ox_model_free(m);
+
+	m = model(23, OX_INT8, 2, dims, &x);
+	q = unary(m, "DequantizeLinear", x);
+	cv.model = m;
+	cv.graph = m->graph;
+	ck_assert_int_eq(ox_node_add_input(q, ox_cv_scalar(&cv, OX_FLOAT, 0.5)), 0);
+	ck_assert_int_eq(ox_node_set_attr_int(q, "output_dtype", OX_FLOAT16), 0);
+	ck_assert_int_eq(convert(m, 21), 1);
+	ox_model_free(m);
+
+	m = model(23, OX_INT8, 2, dims, &x);
+	q = unary(m, "DequantizeLinear", x);
+	cv.model = m;
+	cv.graph = m->graph;
+	ck_assert_int_eq(ox_node_add_input(q, ox_cv_scalar(&cv, OX_FLOAT, 0.5)), 0);
+	ck_assert_int_eq(ox_node_set_attr_int(q, "output_dtype", OX_FLOAT), 0);
+	ck_assert_int_eq(convert(m, 13), 0);
+	ck_assert_ptr_null(ox_node_attr(q, "output_dtype"));
+	ox_model_free(m);
+}
+END_TEST
+
 static Suite *
 suite(void)
 {
@@ -379,6 +648,12 @@ suite(void)
 	tcase_add_test(tc, test_layernorm_down);
 	tcase_add_test(tc, test_type_set_reported);
 	tcase_add_test(tc, test_unknown_boundary_refused);
+	tcase_add_test(tc, test_scan_8_9_8);
+	tcase_add_test(tc, test_scan_up9_refused);
+	tcase_add_test(tc, test_dft_17_20_17);
+	tcase_add_test(tc, test_dft_down_refused);
+	tcase_add_test(tc, test_quantize_output_dtype_down);
+	tcase_add_test(tc, test_quantize_refusals);
 	suite_add_tcase(s, tc);
 	return s;
 }

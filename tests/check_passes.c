@@ -817,6 +817,164 @@ START_TEST(test_subgraph)
 }
 END_TEST
 
+/* ox_exec_node runs one node alone: Gelu-20 both ways, against values computed by
+ * hand from the definition (x Phi(x); 0.5 x (1 + tanh(sqrt(2/pi)(x + 0.044715 x^3)))). */
+START_TEST(test_exec_node_gelu)
+{
+	static const float xs[5] = { -2, -0.5f, 0, 1, 3 };
+	static const double exact[5] = { -0.0455002639, -0.1542687694, 0, 0.8413447461, 2.9959503059 };
+	static const double approx[5] = { -0.0454023059, -0.1542859902, 0, 0.8411919906, 2.9963626079 };
+	int64_t d[1] = { 5 };
+	struct ox_model *m = model_new(20);
+	struct ox_graph *g = m->graph;
+	struct ox_node *gelu = node(g, "Gelu", 1, input(g, "x", 1, d));
+	struct ox_tensor *x = ox_xtensor_new(OX_FLOAT, 1, d), *out = NULL;
+	const struct ox_tensor *ins[1] = { x };
+	struct ox_diag dg;
+
+	memcpy(x->data, xs, sizeof xs);
+	ox_diag_init(&dg, "exec");
+	ck_assert_int_eq(ox_exec_node(m, gelu, ins, &out, &dg), 0);
+	for (int i = 0; i < 5; i++)
+		ck_assert_double_eq_tol(((float *)out->data)[i], exact[i], 1e-6);
+	ox_xtensor_free(out);
+	ck_assert_int_eq(ox_node_set_attr_string(gelu, "approximate", "tanh"), 0);
+	ck_assert_int_eq(ox_exec_node(m, gelu, ins, &out, &dg), 0);
+	for (int i = 0; i < 5; i++)
+		ck_assert_double_eq_tol(((float *)out->data)[i], approx[i], 1e-6);
+	ox_xtensor_free(out);
+	ck_assert_int_eq(ox_node_set_attr_string(gelu, "approximate", "cubic"), 0);
+	ck_assert_int_lt(ox_exec_node(m, gelu, ins, &out, &dg), 0);
+	ck_assert_ptr_null(out);
+	ck_assert_uint_eq(dg.n_errors, 1);
+	ox_diag_release(&dg);
+	ox_xtensor_free(x);
+	ox_model_free(m);
+}
+END_TEST
+
+/* An If of n branches' outputs: then_g and else_g become its branches. */
+static struct ox_node *
+if_node(struct ox_graph *g, struct ox_value *cond, struct ox_graph *then_g, struct ox_graph *else_g,
+	int n_out)
+{
+	struct ox_model *m = g->model;
+	struct ox_node *iff = ox_node_new(g, "If", "", 1, n_out);
+	struct ox_attr *attrs = ox_arena_calloc(&m->arena, 2, sizeof *attrs);
+
+	ck_assert_int_eq(ox_node_set_input(iff, 0, cond), 0);
+	then_g->owner = else_g->owner = iff;
+	attrs[0].name = "then_branch";
+	attrs[0].has_type = true;
+	attrs[0].type = OX_ATTR_GRAPH;
+	attrs[0].g = then_g;
+	attrs[1] = attrs[0];
+	attrs[1].name = "else_branch";
+	attrs[1].g = else_g;
+	iff->attrs = attrs;
+	iff->n_attrs = 2;
+	iff->name = "cond_if";
+	return iff;
+}
+
+/* The condition folds to true: the then branch moves up, its initializer and node
+ * names made unique, its read of the outer x kept, its output renamed to y. */
+START_TEST(test_fold_if_constant_condition)
+{
+	int64_t d[1] = { 4 }, one = 1;
+	float t[4] = { 1, 2, 3, 4 }, s[1] = { 3 }, a[1] = { 2 }, b[1] = { 1 };
+	float xin[4] = { 0.5f, -1, 2, -3 };
+	struct ox_model *m = model_new(13);
+	struct ox_graph *g = m->graph, *then_g = ox_graph_new(m, g), *else_g = ox_graph_new(m, g);
+	struct ox_value *x = input(g, "x", 1, d), *sv = init_f(g, "s", 1, &one, s);
+	struct ox_node *gt = node(g, "Greater", 2, init_f(g, "a", 1, &one, a), init_f(g, "b", 1, &one, b));
+	struct ox_node *clash = node(g, "Relu", 1, x), *add, *mul, *iff, *tail;
+	struct ox_value *bt = init_f(then_g, "t", 1, d, t);
+	struct ox_tensor *in, *out[2] = { NULL, NULL };
+	struct ox_diag dg;
+
+	(void)init_f(g, "t", 1, d, s);   /* the branch's "t" must not take this name */
+	gt->out[0]->type = ttype(m, OX_BOOL, 1, &one);
+	clash->name = "add";
+	add = node(then_g, "Add", 2, x, bt);
+	add->name = "add";
+	mul = node(then_g, "Mul", 2, add->out[0], sv);
+	ck_assert_int_eq(ox_graph_add_output(then_g, mul->out[0]), 0);
+	ck_assert_int_eq(ox_graph_add_output(else_g, node(else_g, "Neg", 1, x)->out[0]), 0);
+	iff = if_node(g, gt->out[0], then_g, else_g, 1);
+	tail = node(g, "Add", 2, iff->out[0], clash->out[0]);
+	output(g, iff->out[0], "y", 1, d);
+	output(g, tail->out[0], "z", 1, d);
+	check_same(m, "fold_constants", 0);
+	ck_assert_uint_eq(count_op(g, "If"), 0);
+	ck_assert_uint_eq(count_op(g, "Greater"), 0);
+	ck_assert_uint_eq(ox_graph_count_nodes(g, true), 4);
+	/* y is now made by the moved Mul, which reads the outer initializer s. */
+	ck_assert_ptr_nonnull(g->outputs[0]->producer);
+	ck_assert_str_eq(g->outputs[0]->producer->op_type, "Mul");
+	ck_assert_str_eq(g->outputs[0]->name, "y");
+	ck_assert_ptr_eq(g->outputs[0]->producer->in[1], sv);
+	add = g->outputs[0]->producer->in[0]->producer;
+	ck_assert_str_eq(add->op_type, "Add");
+	ck_assert_ptr_eq(add->in[0], x);
+	ck_assert_str_eq(add->name, "cond_if/add");
+	ck_assert_str_ne(add->in[1]->name, "t");
+	ck_assert_ptr_nonnull(add->in[1]->init);
+	ck_assert_float_eq(((float *)add->in[1]->init->data)[3], 4);
+	/* Hand-computed: y = (x + t) * 3, z = y + relu(x). */
+	ck_assert_ptr_nonnull(in = ox_xtensor_new(OX_FLOAT, 1, d));
+	memcpy(in->data, xin, sizeof xin);
+	ox_diag_init(&dg, "run");
+	ck_assert_int_eq(ox_exec_run(m, &in, 1, out, &dg), 0);
+	for (int i = 0; i < 4; i++) {
+		ck_assert_float_eq_tol(((float *)out[0]->data)[i], (xin[i] + t[i]) * 3, 1e-6);
+		ck_assert_float_eq_tol(((float *)out[1]->data)[i],
+				       (xin[i] + t[i]) * 3 + (xin[i] > 0 ? xin[i] : 0), 1e-6);
+	}
+	ox_diag_release(&dg);
+	ox_xtensor_free(in);
+	ox_xtensor_free(out[0]);
+	ox_xtensor_free(out[1]);
+	ox_model_free(m);
+}
+END_TEST
+
+/* The condition is false and the else branch returns an outer value as is: the If
+ * output, a graph output, stays by its name through an Identity. A condition that
+ * is not constant keeps the If. */
+START_TEST(test_fold_if_else_outer_output)
+{
+	int64_t d[1] = { 2 }, one = 1;
+	float a[1] = { 0 }, b[1] = { 1 };
+	struct ox_model *m = model_new(13);
+	struct ox_graph *g = m->graph, *then_g = ox_graph_new(m, g), *else_g = ox_graph_new(m, g);
+	struct ox_graph *then2 = ox_graph_new(m, g), *else2 = ox_graph_new(m, g);
+	struct ox_value *x = input(g, "x", 1, d), *c = ox_value_new(g, "c");
+	struct ox_node *gt = node(g, "Greater", 2, init_f(g, "a", 1, &one, a), init_f(g, "b", 1, &one, b));
+	struct ox_node *iff, *iff2;
+
+	ck_assert_int_eq(ox_graph_add_input(g, c), 0);
+	c->type = ttype(m, OX_BOOL, 0, NULL);
+	ck_assert_int_eq(ox_graph_add_output(then_g, node(then_g, "Neg", 1, x)->out[0]), 0);
+	ck_assert_int_eq(ox_graph_add_output(else_g, x), 0);
+	iff = if_node(g, gt->out[0], then_g, else_g, 1);
+	output(g, iff->out[0], "y", 1, d);
+	ck_assert_int_eq(ox_graph_add_output(then2, node(then2, "Neg", 1, x)->out[0]), 0);
+	ck_assert_int_eq(ox_graph_add_output(else2, node(else2, "Abs", 1, x)->out[0]), 0);
+	iff2 = if_node(g, c, then2, else2, 1);
+	iff2->name = "dynamic_if";
+	output(g, iff2->out[0], "w", 1, d);
+	run(m, "fold_constants");
+	ck_assert_uint_eq(count_op(g, "If"), 1);
+	ck_assert_str_eq(g->outputs[0]->name, "y");
+	ck_assert_str_eq(g->outputs[0]->producer->op_type, "Identity");
+	ck_assert_ptr_eq(g->outputs[0]->producer->in[0], x);
+	/* x is read by the Identity and by the remaining If's branches only. */
+	ck_assert_uint_eq(x->n_uses, 3);
+	ox_model_free(m);
+}
+END_TEST
+
 START_TEST(test_parse)
 {
 	const struct ox_pass_info **list;
@@ -1018,6 +1176,9 @@ main(void)
 	tcase_add_test(tc, test_bn_shared_conv_output_untouched);
 	tcase_add_test(tc, test_add_and_mul_into_conv);
 	tcase_add_test(tc, test_fold_constants);
+	tcase_add_test(tc, test_exec_node_gelu);
+	tcase_add_test(tc, test_fold_if_constant_condition);
+	tcase_add_test(tc, test_fold_if_else_outer_output);
 	tcase_add_test(tc, test_fold_size_limit);
 	tcase_add_test(tc, test_shape_ops);
 	tcase_add_test(tc, test_squeezes_by_opset);

@@ -105,6 +105,26 @@ expect 0 $OX optimize "$SRC/examples/tinycnn.onnx" -o "$T/chk.onnx" --check=2 --
 expect 1 $OX optimize "$SRC/examples/tinycnn.onnx" -o "$T/chk0.onnx" --check --rtol 0 --atol 0 --shape input=1x3x32x32
 if [ ! -e "$T/chk0.onnx" ] && grep -q "differs after optimization" "$T/err"; then ok; else bad "--check failure wrote a file or said nothing"; fi
 
+# --- optimize --target-opset: convert, then optimize at the target (under valgrind) ---
+expect 0 $VG $OX optimize "$SRC/examples/tinybert.onnx" -o "$T/tb20.onnx" --target-opset 20 --check \
+	--shape input_ids=2x8 --shape attention_mask=2x8 --report "$T/tb20.json"
+$OX info "$T/tb20.onnx" >"$T/out"
+# at 20 the decomposed GELU and LayerNorm patterns fuse, and --check ran Gelu
+if grep -q 'ai.onnx 20' "$T/out" && grep -q '"Gelu"' "$T/tb20.json" && grep -q '"LayerNormalization"' "$T/tb20.json" &&
+   grep -q '"complete": true' "$T/tb20.json"; then ok; else bad "--target-opset 20 did not convert and fuse"; fi
+expect 0 $VG $OX optimize "$SRC/examples/tinybert.onnx" -o "$T/tb11.onnx" --target-opset 11 --check \
+	--shape input_ids=2x8 --shape attention_mask=2x8
+$OX info "$T/tb11.onnx" >"$T/out"
+if grep -q 'ai.onnx 11' "$T/out"; then ok; else bad "--target-opset 11 did not set the opset"; fi
+# Erf has no opset-7 form: listed, exit 1, no output, the report says why
+expect 1 $VG $OX optimize "$SRC/examples/tinybert.onnx" -o "$T/tb7.onnx" --target-opset 7 --report "$T/tb7.json"
+if [ ! -e "$T/tb7.onnx" ] && grep -q "Erf does not exist before opset 9" "$T/err" &&
+   grep -q '"complete": false' "$T/tb7.json"; then ok; else bad "--target-opset 7 refusal wrong"; fi
+expect 1 $VG $OX optimize "$SRC/examples/tinybert.onnx" -o "$T/tb7.onnx" --target-opset 7 --allow-partial
+if [ -s "$T/tb7.onnx" ]; then ok; else bad "--allow-partial wrote nothing"; fi
+expect 2 $OX optimize "$SRC/examples/tinybert.onnx" -o "$T/x.onnx" --target-opset 6
+expect 2 $OX optimize "$SRC/examples/tinybert.onnx" -o "$T/x.onnx" --allow-partial
+
 # --- infer ---
 expect 0 $OX infer "$SRC/examples/tinybert.onnx" -o "$T/bert.inf.onnx"
 expect 0 $OX info --shapes "$T/bert.inf.onnx"

@@ -581,6 +581,46 @@ resize_down19(struct ox_cv *cv, struct ox_node *node)
 /* Resize-18 added antialias, axes and keep_aspect_ratio_policy; their defaults keep
  * the older behaviour. */
 
+/* --- DFT (20): the axis attribute (default 1) became input 2 (default -2) --- */
+
+static int
+dft_up20(struct ox_cv *cv, struct ox_node *node)
+{
+	int64_t axis = ox_node_attr_int(node, "axis", 1);
+	struct ox_value *c;
+
+	/* An explicit axis keeps the meaning whatever the default became. */
+	if (!(c = ox_cv_scalar(cv, OX_INT64, (double)axis)) || ox_cv_set_input(node, 2, c) < 0)
+		return OX_ENOMEM;
+	ox_node_del_attr(node, "axis");
+	return 0;
+}
+
+static int
+dft_down20(struct ox_cv *cv, struct ox_node *node)
+{
+	int64_t axis = -2;
+	int rank = ox_cv_rank(node->n_in > 0 ? node->in[0] : NULL);
+	int r;
+
+	if (node->n_in > 2 && node->in[2] && ox_cv_const_ints(node->in[2], &axis, 1) != 1)
+		return ox_cv_refuse(cv, node, "axis is not a constant");
+	if (axis < 0) {
+		if (rank < 0)
+			return ox_cv_refuse(cv, node, "negative axis %lld and the input's rank is unknown",
+					    (long long)axis);
+		axis += rank;
+	}
+	if (axis < 0 || (rank >= 0 && axis > rank - 2))
+		return ox_cv_refuse(cv, node, "axis is out of range");
+	if ((r = ox_node_set_attr_int(node, "axis", axis)) < 0)
+		return r;
+	if (node->n_in > 2)
+		ox_node_set_input(node, 2, NULL);
+	ox_cv_trim_inputs(node);
+	return 0;
+}
+
 const struct ox_cv_rule ox_cv_rules_inputs[] = {
 	{ "Squeeze", 13, axes_up, axes_down },
 	{ "Unsqueeze", 13, axes_up, axes_down },
@@ -609,5 +649,6 @@ const struct ox_cv_rule ox_cv_rules_inputs[] = {
 	{ "Resize", 11, resize_up11, resize_down11 },
 	{ "Resize", 13, resize_up13, resize_down13 },
 	{ "Resize", 19, ox_cv_same, resize_down19 },
+	{ "DFT", 20, dft_up20, dft_down20 },
 	{ NULL, 0, NULL, NULL },
 };

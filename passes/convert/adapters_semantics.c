@@ -9,6 +9,7 @@
 #include "config.h"
 
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "convert.h"
@@ -531,6 +532,208 @@ shape_down15(struct ox_cv *cv, struct ox_node *node)
 	return 0;
 }
 
+/* --- QuantizeLinear and DequantizeLinear: saturate (19), block_size and
+ * output_dtype (21, 23) --- */
+
+/* saturate only changes float8 outputs, and opset 13 has no float8 type: the
+ * driver's type check reports those; for the others it means nothing. */
+static int
+quant_down19(struct ox_cv *cv, struct ox_node *node)
+{
+	(void)cv;
+	ox_node_del_attr(node, "saturate");
+	return 0;
+}
+
+static int
+block_size_down21(struct ox_cv *cv, struct ox_node *node)
+{
+	if (ox_node_attr_int(node, "block_size", 0) != 0)
+		return ox_cv_refuse(cv, node, "blocked quantization (block_size %lld) needs opset 21",
+				    (long long)ox_node_attr_int(node, "block_size", 0));
+	ox_node_del_attr(node, "block_size");
+	return 0;
+}
+
+/* A zero point of dtype shaped like the scale (scalar or 1-D), or NULL with *why. */
+static struct ox_value *
+zero_point_like(struct ox_cv *cv, const struct ox_value *scale, int dtype, const char **why)
+{
+	const struct ox_tensor *t = ox_cv_const(scale);
+	static const double zeros[1] = { 0 };
+	double *buf;
+	struct ox_value *v;
+	int64_t n;
+
+	*why = "the scale's shape is unknown";
+	if (t && t->ndim <= 1)
+		n = t->ndim == 0 ? -1 : t->nelem;
+	else if (ox_cv_rank(scale) == 0)
+		n = -1;
+	else if (ox_cv_rank(scale) == 1 && ox_cv_dim(scale, 0) >= 0)
+		n = ox_cv_dim(scale, 0);
+	else
+		return NULL;
+	*why = "out of memory";
+	if (n < 0)
+		return ox_cv_scalars(cv, dtype, zeros, 1, true);
+	if (n > 1 << 20 || !(buf = calloc((size_t)n + 1, sizeof *buf)))
+		return NULL;
+	v = ox_cv_scalars(cv, dtype, buf, (int)n, false);
+	free(buf);
+	return v;
+}
+
+/* QuantizeLinear-21's output_dtype, without a zero point, picks the output type;
+ * before, the zero point's type does: an explicit zero point of that type keeps it. */
+static int
+quant_down21(struct ox_cv *cv, struct ox_node *node)
+{
+	int64_t od = ox_node_attr_int(node, "output_dtype", 0);
+	bool zp = node->n_in > 2 && node->in[2];
+	const char *why;
+	struct ox_value *z;
+	int r;
+
+	if (ox_node_attr_int(node, "block_size", 0) != 0)
+		return block_size_down21(cv, node);
+	if (od != 0 && !zp) {
+		if (od != OX_UINT8 && od != OX_INT8)
+			return ox_cv_refuse(cv, node, "output_dtype %s needs opset 21", ox_dtype_name((int)od));
+		if (node->n_in < 2 || !node->in[1])
+			return ox_cv_refuse(cv, node, "no scale");
+		if (!(z = zero_point_like(cv, node->in[1], (int)od, &why)))
+			return why[0] == 'o' ? OX_ENOMEM : ox_cv_refuse(cv, node, "output_dtype without a zero point, "
+								     "and %s", why);
+		if ((r = ox_cv_set_input(node, 2, z)) < 0)
+			return r;
+	}
+	ox_node_del_attr(node, "block_size");
+	ox_node_del_attr(node, "output_dtype");
+	return 0;
+}
+
+/* DequantizeLinear-23's output_dtype can only name the scale's type. */
+static int
+dequant_down23(struct ox_cv *cv, struct ox_node *node)
+{
+	int64_t od = ox_node_attr_int(node, "output_dtype", 0);
+	int st = node->n_in > 1 && node->in[1] ? ox_cv_elem(node->in[1]) : 0;
+
+	if (od != 0 && od != st)
+		return ox_cv_refuse(cv, node, "output_dtype %s differs from the scale's type",
+				    ox_dtype_name((int)od));
+	ox_node_del_attr(node, "output_dtype");
+	return 0;
+}
+
+/* --- Scan (9): the batch axis and sequence_lens are gone --- */
+
+/* A Squeeze or Unsqueeze (attribute form: the adapters run at opsets 8 and 9) of
+ * axis 0 reading v, or NULL. */
+static struct ox_value *
+axis0(struct ox_cv *cv, const char *op, struct ox_value *v)
+{
+	static const int64_t zero = 0;
+	struct ox_node *n = ox_cv_add(cv, op, 1, 1, v);
+
+	if (!n || ox_node_set_attr_ints(n, "axes", &zero, 1) < 0)
+		return NULL;
+	return n->out[0];
+}
+
+/* Every output k of node reads through op(axis 0) from now on. */
+static int
+scan_wrap_outputs(struct ox_cv *cv, struct ox_node *node, const char *op)
+{
+	static const int64_t zero = 0;
+	int r;
+
+	for (int k = 0; k < node->n_out; k++) {
+		struct ox_value *old = node->out[k];
+		struct ox_node *w;
+
+		if (!old)
+			continue;
+		if (!(w = ox_cv_add(cv, op, 1, 1, NULL)) || ox_node_set_attr_ints(w, "axes", &zero, 1) < 0)
+			return OX_ENOMEM;
+		if ((r = ox_value_replace_uses(old, w->out[0])) < 0 || (r = ox_node_set_input(w, 0, old)) < 0)
+			return r;
+	}
+	return 0;
+}
+
+/* Scan-8 over a batch of one without sequence_lens is Scan-9 on the squeezed
+ * inputs, its outputs unsqueezed: the body sees the same tensors. */
+static int
+scan_up9(struct ox_cv *cv, struct ox_node *node)
+{
+	struct ox_value *vals[256];
+	const int64_t *dirs;
+	int n = node->n_in - 1, nd, r;
+
+	if (n < 1 || n > 256)
+		return ox_cv_refuse(cv, node, "Scan-8 with %d inputs", node->n_in);
+	if (node->in[0])
+		return ox_cv_refuse(cv, node, "sequence_lens is given; Scan-9 has no per-batch lengths");
+	for (int i = 0; i < n; i++)
+		if (!node->in[i + 1] || ox_cv_dim(node->in[i + 1], 0) != 1)
+			return ox_cv_refuse(cv, node, "the batch size of input %d is not known to be 1; "
+					    "Scan-9 has no batch axis", i + 1);
+	for (int i = 0; i < n; i++)
+		if (!(vals[i] = axis0(cv, "Squeeze", node->in[i + 1])))
+			return OX_ENOMEM;
+	for (int i = 0; i < n; i++)
+		if ((r = ox_node_set_input(node, i, vals[i])) < 0)
+			return r;
+	ox_node_set_input(node, n, NULL);
+	ox_cv_trim_inputs(node);
+	if ((nd = ox_cv_attr_ints(node, "directions", &dirs)) >= 0) {
+		if ((r = ox_node_set_attr_ints(node, "scan_input_directions", dirs, (size_t)nd)) < 0)
+			return r;
+		ox_node_del_attr(node, "directions");
+	}
+	return scan_wrap_outputs(cv, node, "Unsqueeze");
+}
+
+/* Scan-9 scanning axis 0 forward on its outputs is Scan-8 over a batch of one. */
+static int
+scan_down9(struct ox_cv *cv, struct ox_node *node)
+{
+	static const char *const zero_lists[] = { "scan_input_axes", "scan_output_axes",
+		"scan_output_directions" };
+	struct ox_value *vals[256];
+	const int64_t *v;
+	int n = node->n_in, nv, r;
+
+	if (n < 1 || n > 255)
+		return ox_cv_refuse(cv, node, "Scan-9 with %d inputs", n);
+	for (size_t a = 0; a < sizeof zero_lists / sizeof zero_lists[0]; a++) {
+		nv = ox_cv_attr_ints(node, zero_lists[a], &v);
+		for (int i = 0; i < nv; i++)
+			if (v[i] != 0)
+				return ox_cv_refuse(cv, node, "%s other than 0 needs Scan-9", zero_lists[a]);
+	}
+	for (int i = 0; i < n; i++)
+		if (!node->in[i])
+			return ox_cv_refuse(cv, node, "input %d is omitted", i);
+	for (int i = 0; i < n; i++)
+		if (!(vals[i] = axis0(cv, "Unsqueeze", node->in[i])))
+			return OX_ENOMEM;
+	for (int i = n - 1; i >= 0; i--)
+		if ((r = ox_cv_set_input(node, i + 1, vals[i])) < 0)
+			return r;
+	ox_node_set_input(node, 0, NULL);
+	if ((nv = ox_cv_attr_ints(node, "scan_input_directions", &v)) >= 0) {
+		if ((r = ox_node_set_attr_ints(node, "directions", v, (size_t)nv)) < 0)
+			return r;
+		ox_node_del_attr(node, "scan_input_directions");
+	}
+	for (size_t a = 0; a < sizeof zero_lists / sizeof zero_lists[0]; a++)
+		ox_node_del_attr(node, zero_lists[a]);
+	return scan_wrap_outputs(cv, node, "Squeeze");
+}
+
 const struct ox_cv_rule ox_cv_rules_semantics[] = {
 	{ "Constant", 12, ox_cv_same, constant_down12 },
 	{ "LessOrEqual", 12, NULL, compare_eq_down12 },
@@ -567,9 +770,14 @@ const struct ox_cv_rule ox_cv_rules_semantics[] = {
 	{ "GroupNormalization", 21, group_norm_up21, group_norm_down21 },
 	{ "QuantizeLinear", 13, ox_cv_same, quant_down13 },
 	{ "DequantizeLinear", 13, ox_cv_same, quant_down13 },
+	{ "QuantizeLinear", 19, ox_cv_same, quant_down19 },
+	{ "QuantizeLinear", 21, ox_cv_same, quant_down21 },
+	{ "DequantizeLinear", 21, ox_cv_same, block_size_down21 },
+	{ "DequantizeLinear", 23, ox_cv_same, dequant_down23 },
 	{ "Max", 8, ox_cv_same, variadic_down8 },
 	{ "Min", 8, ox_cv_same, variadic_down8 },
 	{ "Sum", 8, ox_cv_same, variadic_down8 },
 	{ "Mean", 8, ox_cv_same, variadic_down8 },
+	{ "Scan", 9, scan_up9, scan_down9 },
 	{ NULL, 0, NULL, NULL },
 };

@@ -256,7 +256,9 @@ scan9(struct ox_kctx *k, struct ox_graph *body, const struct ox_tensor *const *s
       const struct ox_tensor *const *sc, int m, struct ox_tensor **res)
 {
 	const int64_t *in_axes, *in_dirs, *out_axes, *out_dirs;
-	int64_t nia = ox_kattr_ints(k, "scan_input_axes", &in_axes), nid = ox_kattr_ints(k, "scan_input_directions", &in_dirs);
+	int64_t nia = ox_kattr_ints(k, "scan_input_axes", &in_axes);
+	/* Scan-8 calls the scan inputs' directions "directions". */
+	int64_t nid = ox_kattr_ints(k, k->opset < 9 ? "directions" : "scan_input_directions", &in_dirs);
 	int64_t noa = ox_kattr_ints(k, "scan_output_axes", &out_axes), nod = ox_kattr_ints(k, "scan_output_directions", &out_dirs);
 	int nout = (int)body->n_outputs - n, r = 0;
 	int64_t len = -1;

@@ -617,6 +617,38 @@ UNARY_F(ox_op_hard_sigmoid, 0.2, 0.5, 0, fmax(0.0, fmin(1.0, alpha * x + beta)))
 UNARY_F(ox_op_hard_swish, 0, 0, 0, x * fmax(0.0, fmin(1.0, x / 6.0 + 0.5)))
 UNARY_F(ox_op_mish, 0, 0, 0, x * tanh(x > 0 ? x + log1p(exp(-x)) : log1p(exp(x))))
 
+/* Gelu-20: x Phi(x) exactly ("none", through erf) or with the tanh approximation. */
+int
+ox_op_gelu(struct ox_kctx *k)
+{
+	const struct ox_tensor *x_;
+	struct ox_tensor *o;
+	char buf[16];
+	const char *mode = ox_kattr_s(k, "approximate", "none", buf, sizeof buf);
+	bool tanh_mode;
+	int r;
+
+	if (strcmp(mode, "none") != 0 && strcmp(mode, "tanh") != 0)
+		return ox_kerr(k, OX_EUNSUPPORTED, "approximate '%s' is not none or tanh", mode);
+	tanh_mode = mode[0] == 't';
+	if (ox_kin(k, 0) && half(ox_kin(k, 0)->dtype))
+		return ox_khalf(k, ox_op_gelu);
+	if ((r = un_setup(k, &x_, &o, 0)) <= 0)
+		return r;
+	if (x_->dtype != OX_FLOAT && x_->dtype != OX_DOUBLE)
+		return ox_kdtype(k, x_->dtype);
+	for (int64_t i = 0; i < x_->nelem; i++) {
+		double x = ox_get_f64(x_, i), c;
+
+		if (tanh_mode)
+			c = 1.0 + tanh(0.79788456080286535588 * (x + 0.044715 * x * x * x));
+		else
+			c = 1.0 + erf(x * 0.70710678118654752440);
+		ox_set_f64(o, i, 0.5 * x * c);
+	}
+	return 0;
+}
+
 int
 ox_op_shrink(struct ox_kctx *k)
 {

@@ -47,8 +47,21 @@ ox_op_dft(struct ox_kctx *k)
 	if (x->ndim < 2 || (x->dims[x->ndim - 1] != 1 && x->dims[x->ndim - 1] != 2))
 		return ox_kerr(k, OX_EINVAL, "the last dimension must be 1 (real) or 2 (complex)");
 	comp = x->dims[x->ndim - 1];
-	if (!ox_kaxis(k, ox_kattr_i(k, "axis", 1), x->ndim - 1, &axis))
+	if (k->opset >= 20) {
+		/* DFT-20: axis is input 2 (default -2), counted over the full rank, the
+		 * complex dimension excluded: [-r, -2] or [0, r - 2]. */
+		const struct ox_tensor *ax = ox_kin(k, 2);
+		int64_t a = ax && ax->nelem ? ox_get_i64(ax, 0) : -2;
+
+		if (a < 0)
+			a += x->ndim;
+		if (a < 0 || a > x->ndim - 2)
+			return ox_kerr(k, OX_EINVAL, "axis %lld is out of range for rank %d",
+				       (long long)(ax && ax->nelem ? ox_get_i64(ax, 0) : -2), x->ndim);
+		axis = (int)a;
+	} else if (!ox_kaxis(k, ox_kattr_i(k, "axis", 1), x->ndim - 1, &axis)) {
 		return OX_EINVAL;
+	}
 	n = x->dims[axis];
 	len = len_t && len_t->nelem ? ox_get_i64(len_t, 0) : n;
 	if (len <= 0)
