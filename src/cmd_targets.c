@@ -28,6 +28,7 @@ ox_cmd_targets(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	bool verbose = false;
+	struct ox_target *exec;
 	struct ox_diag d;
 	char **names;
 	size_t n;
@@ -73,11 +74,24 @@ ox_cmd_targets(int argc, char **argv)
 		}
 		ox_target_free(t);
 	}
+	if (ox_target_exec(&exec, &d) == 0) {
+		size_t n_sup = 0;
+
+		for (size_t k = 0; k < exec->n_ops; k++)
+			n_sup += exec->ops[k].supported;
+		printf("%-16s %-22s %-18s %5zu  %s\n", exec->name, exec->runtime,
+		       exec->runtime_version, n_sup, "the built-in executor's kernels");
+		if (verbose)
+			printf("    source: %s\n", exec->source);
+		ox_target_free(exec);
+	} else {
+		status = OX_EXIT_ERROR;
+	}
 	printf("%-16s %-22s %-18s %5s  %s\n", "opset:N", "ONNX", "opset N", "", "plain ONNX "
 	       "at opset N, from the operator registry");
-	printf("\nProfiles from %s. A profile file of your own: --target FILE.json\n"
-	       "(format: docs/target-profile.md). There is no 'onnx-opt' profile yet: the\n"
-	       "executor offers no way to ask which kernels it has.\n", ox_targets_dir());
+	printf("\nProfiles from %s; onnx-opt and opset:N are made at run time. A profile\n"
+	       "file of your own: --target FILE.json (format: docs/target-profile.md).\n",
+	       ox_targets_dir());
 	ox_target_names_free(names, n);
 	if (d.n)
 		ox_diag_print(&d, ox_prog);

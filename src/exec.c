@@ -381,6 +381,13 @@ ox_kernel_find(const char *domain, const char *op_type)
 	return NULL;
 }
 
+bool
+ox_exec_has_kernel(const char *domain, const char *op, int since_version)
+{
+	(void)since_version;
+	return op && ox_kernel_find(domain ? domain : "", op) != NULL;
+}
+
 /* --- frames --- */
 
 struct ox_frame {
