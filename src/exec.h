@@ -73,6 +73,11 @@ size_t ox_exec_n_feeds(const struct ox_graph *g);
  * (targets.h) is built from this. */
 bool ox_exec_has_kernel(const char *domain, const char *op, int since_version);
 
+/* The kernel table itself, for ops the registry does not know (the training ops of
+ * ai.onnx.preview.training): its length, and the (domain, op) of row i. */
+size_t ox_exec_kernel_count(void);
+void ox_exec_kernel_at(size_t i, const char **domain, const char **op);
+
 /* Run the main graph of m. inputs[i] feeds the i-th input of g that has no
  * initializer (see ox_exec_n_feeds); n_inputs must equal that count, and an entry may
  * be NULL only for an input that an initializer backs. outputs receives

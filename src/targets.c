@@ -787,7 +787,7 @@ ox_target_exec(struct ox_target **out, struct ox_diag *d)
 	t->device = "CPU";
 	t->source = "the executor's kernel table (src/ops/kernels.def), asked at run time";
 	t->default_max_rank = -1;
-	ops = ox_arena_calloc(&t->arena, (size_t)rows + 1, sizeof *ops);
+	ops = ox_arena_calloc(&t->arena, (size_t)rows + ox_exec_kernel_count() + 1, sizeof *ops);
 	if (!ops)
 		goto oom;
 	for (int i = 0; i < rows; i++) {
@@ -819,6 +819,21 @@ ox_target_exec(struct ox_target **out, struct ox_diag *d)
 		op->versions = r;
 		op->n_versions = 1;
 	}
+	/* Kernels for ops the registry lacks serve every version. */
+	for (size_t i = 0; i < ox_exec_kernel_count(); i++) {
+		const char *dom, *name;
+		struct ox_range *r;
+
+		ox_exec_kernel_at(i, &dom, &name);
+		if (ox_op_find(dom, name, INT_MAX))
+			continue;
+		if (!(r = ox_arena_alloc(&t->arena, sizeof *r)))
+			goto oom;
+		*r = (struct ox_range){ 1, OX_RANGE_OPEN };
+		ops[k++] = (struct ox_target_op){ .domain = dom, .op = name, .supported = true,
+						  .versions = r, .n_versions = 1 };
+	}
+	qsort(ops, k, sizeof *ops, op_cmp);
 	t->ops = ops;
 	t->n_ops = k;
 	*out = t;

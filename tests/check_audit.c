@@ -536,6 +536,18 @@ START_TEST(onnx_opt_profile_matches_executor)
 	ck_assert(ox_exec_has_kernel("ai.onnx", "Relu", 1));
 	ck_assert(!ox_exec_has_kernel(NULL, "Gelu", 20));
 	ck_assert(!ox_exec_has_kernel("com.example", "Relu", 1));
+	/* The registry lacks the training ops; the executor has them, so the profile too. */
+	{
+		struct ox_target *t = target("onnx-opt");
+		size_t n;
+		const struct ox_target_op *op = ox_target_find(t, "ai.onnx.preview.training",
+							       "Adagrad", &n);
+
+		ck_assert(ox_exec_has_kernel("ai.onnx.preview.training", "Adagrad", 1));
+		ck_assert_ptr_nonnull(op);
+		ck_assert(op->supported);
+		ox_target_free(t);
+	}
 }
 END_TEST
 

@@ -6,7 +6,10 @@ For every model of the ONNX backend suite (libonnx-testdata), the audit verdict
 whether `onnx-opt run MODEL` (fed the case's own input_*.pb) fails for want of a
 kernel ("no kernel for ..." on stderr). A run that fails for another reason (a dtype
 or attribute a kernel does not handle, sequence inputs) is not a missing kernel and
-counts as "runs" here: the profile only claims which ops have kernels.
+counts as "runs" here: the profile only claims which ops have kernels. A run that
+cannot start because `onnx-opt run` reads only tensors and the case feeds a
+sequence or optional ("has no tensor type") decides nothing: such cases are listed
+apart, outside the matrix.
 
 Prints the confusion matrix and every disagreement; exit 0 when there is none.
 
@@ -37,6 +40,8 @@ def case(ox, model):
         err = run.stderr
     except subprocess.TimeoutExpired:
         err = "timeout"
+    if "has no tensor type" in err:
+        return model, audit.returncode == 0, None, err.strip().splitlines()[-1:]
     no_kernel = "no kernel for" in err
     return model, audit.returncode == 0, not no_kernel, err.strip().splitlines()[-1:] if err else []
 
@@ -49,17 +54,21 @@ def main():
     a = ap.parse_args()
     models = sorted(glob.glob(os.path.join(a.data, "*", "*", "model.onnx")))
     m = {(True, True): 0, (True, False): 0, (False, True): 0, (False, False): 0}
-    odd, errors = [], []
+    odd, errors, undecided = [], [], []
     with concurrent.futures.ThreadPoolExecutor(a.jobs) as ex:
         for model, said, ran, msg in ex.map(lambda p: case(a.onnx_opt, p), models):
             if said is None:
                 errors.append((model, msg))
                 continue
+            if ran is None:
+                undecided.append((model, said))
+                continue
             m[(said, ran)] += 1
             if said != ran:
                 odd.append((model, said, msg))
     n = sum(m.values())
-    print("%d suite models (%d the audit could not read)" % (len(models), len(errors)))
+    print("%d suite models (%d the audit could not read, %d the run cannot start: "
+          "non-tensor inputs)" % (len(models), len(errors), len(undecided)))
     print("                       run: has kernels   run: no kernel")
     print("audit: supported       %16d %16d" % (m[(True, True)], m[(True, False)]))
     print("audit: unsupported     %16d %16d" % (m[(False, True)], m[(False, False)]))
@@ -69,6 +78,9 @@ def main():
         print("DISAGREE %s: audit %s; run: %s" % (os.path.relpath(model, a.data),
                                                   "supported" if said else "unsupported",
                                                   " ".join(msg) or "ok"))
+    for model, said in undecided:
+        print("UNDECIDED %s: audit %s; run cannot feed its inputs" % (
+            os.path.relpath(model, a.data), "supported" if said else "unsupported"))
     for model, msg in errors:
         print("AUDIT ERROR %s: %s" % (os.path.relpath(model, a.data), msg))
     return 0 if not odd else 1
