@@ -543,6 +543,305 @@ attr_text(struct sb *b, const struct ox_attr *a)
 	return true;
 }
 
+/* --- repeated blocks (--max-nodes) ----------------------------------------- */
+
+/* Longest block and most candidate starts looked at per run: ResNet bottlenecks
+ * are 10 to 12 nodes, a BERT layer from PyTorch about 80 with its shape
+ * arithmetic; beyond a few hundred a "block" is no longer a thing one reads. */
+#define REPEAT_MAX_LEN 400
+
+/* A run of count structurally identical blocks of len nodes each, starting at
+ * position start of the main graph's live nodes; the first block is drawn, the
+ * other count - 1 become one box. */
+struct repeat {
+	size_t start, len, count;
+	size_t saved;        /* boxes fewer: (count - 1) * len - 1 */
+};
+
+/* How good a run is to collapse: the boxes it saves, weighted by how often the
+ * block repeats, so that five bottlenecks in a row beat two copies of a long
+ * stretch that happens to match (a stage boundary and all). */
+static double
+merit(const struct repeat *r)
+{
+	return (double)r->saved * (double)r->count;
+}
+
+/* The main graph's live nodes in order, with a node -> position + 1 map. */
+struct order {
+	const struct ox_node **nodes;
+	size_t n;
+	struct ptrmap pos;
+	uint64_t *sig;
+};
+
+static uint64_t
+fnv(uint64_t h, const char *s)
+{
+	for (; s && *s; s++)
+		h = (h ^ (unsigned char)*s) * 0x100000001b3ULL;
+	return (h ^ 0xff) * 0x100000001b3ULL;
+}
+
+/* What two nodes must share to stand at the same place of two blocks. */
+static uint64_t
+node_sig(const struct ox_node *node)
+{
+	uint64_t h = fnv(0xcbf29ce484222325ULL, ox_domain_is_onnx(node->domain) ? "" :
+			 node->domain);
+
+	h = fnv(h, node->op_type);
+	h = (h ^ (uint64_t)node->n_in) * 0x100000001b3ULL;
+	h = (h ^ (uint64_t)node->n_out << 8) * 0x100000001b3ULL;
+	return h;
+}
+
+static void
+order_release(struct order *o)
+{
+	free(o->nodes);
+	free(o->sig);
+	pm_release(&o->pos);
+}
+
+static int
+order_init(struct order *o, const struct ox_graph *g)
+{
+	memset(o, 0, sizeof *o);
+	o->nodes = calloc(g->n_nodes + 1, sizeof *o->nodes);
+	o->sig = calloc(g->n_nodes + 1, sizeof *o->sig);
+	if (!o->nodes || !o->sig)
+		return OX_ENOMEM;
+	for (size_t i = 0; i < g->n_nodes; i++) {
+		if (g->nodes[i]->dead)
+			continue;
+		o->sig[o->n] = node_sig(g->nodes[i]);
+		o->nodes[o->n++] = g->nodes[i];
+		if (pm_put(&o->pos, g->nodes[i], (void *)(uintptr_t)o->n) < 0)
+			return OX_ENOMEM;
+	}
+	return 0;
+}
+
+/* Where v comes from, seen from a block at [at, at + len): its offset inside the
+ * block, or -1 from before the block, -2 an initializer or outer-scope value, -3
+ * omitted. */
+static long
+source_class(const struct order *o, const struct ox_value *v, size_t at, size_t len)
+{
+	size_t p;
+
+	if (!v)
+		return -3;
+	if (v->init || !v->producer)
+		return -2;
+	p = (size_t)(uintptr_t)pm_get(&o->pos, v->producer);
+	if (!p)
+		return -2;
+	p--;
+	return p >= at && p < at + len ? (long)(p - at) : -1;
+}
+
+/* Is the block at b a copy of the block at a (same ops, wired the same way)? */
+static bool
+same_block(const struct order *o, size_t a, size_t b, size_t len)
+{
+	for (size_t j = 0; j < len; j++) {
+		const struct ox_node *x = o->nodes[a + j], *y = o->nodes[b + j];
+
+		if (strcmp(x->op_type, y->op_type) || x->n_in != y->n_in || x->n_out != y->n_out ||
+		    strcmp(ox_domain_is_onnx(x->domain) ? "" : x->domain,
+			   ox_domain_is_onnx(y->domain) ? "" : y->domain))
+			return false;
+		for (int k = 0; k < x->n_in; k++)
+			if (source_class(o, x->in[k], a, len) != source_class(o, y->in[k], b, len))
+				return false;
+	}
+	return true;
+}
+
+/* Values crossing the border of the block at [at, at + len): inputs from outside
+ * plus outputs read outside. A block cut at its natural seams has few. */
+static size_t
+crossings(const struct order *o, size_t at, size_t len)
+{
+	size_t n = 0;
+
+	for (size_t j = at; j < at + len; j++) {
+		const struct ox_node *x = o->nodes[j];
+
+		for (int k = 0; k < x->n_in; k++)
+			n += source_class(o, x->in[k], at, len) == -1;
+		for (int k = 0; k < x->n_out; k++) {
+			const struct ox_value *v = x->out[k];
+
+			for (size_t u = 0; v && u < v->n_uses; u++) {
+				size_t p = (size_t)(uintptr_t)pm_get(&o->pos, v->uses[u].node);
+
+				if (!p || p - 1 < at || p - 1 >= at + len) {
+					n++;
+					break;
+				}
+			}
+		}
+	}
+	return n;
+}
+
+/* The best run starting at each position, from op signatures alone: for each
+ * block length L, the number of positions from s on that repeat L later, counted
+ * backwards in one sweep, gives the repeats at every s in O(n) per L. */
+static void
+best_runs(const struct order *o, struct repeat *best)
+{
+	size_t maxlen = o->n / 2 < REPEAT_MAX_LEN ? o->n / 2 : REPEAT_MAX_LEN;
+
+	for (size_t len = 1; len <= maxlen; len++) {
+		size_t run = 0;
+
+		for (size_t s = o->n - len; s-- > 0;) {
+			size_t count, saved;
+
+			run = o->sig[s] == o->sig[s + len] ? run + 1 : 0;
+			count = 1 + run / len;
+			if (count < 2)
+				continue;
+			saved = (count - 1) * len - 1;
+			if ((double)saved * (double)count > merit(&best[s]))
+				best[s] = (struct repeat){ s, len, count, saved };
+		}
+	}
+}
+
+/* Does the block at b read something the block just before it makes? Blocks that
+ * do not feed each other (say, the Identity nodes an exporter puts on shared
+ * weights) are side by side, not a chain: one box for them would be a hub. */
+static bool
+chained(const struct order *o, size_t b, size_t len)
+{
+	for (size_t j = b; j < b + len; j++) {
+		const struct ox_node *x = o->nodes[j];
+
+		for (int k = 0; k < x->n_in; k++)
+			if (source_class(o, x->in[k], b - len, len) >= 0)
+				return true;
+	}
+	return false;
+}
+
+/* Confirm the run r against the wiring, dropping blocks from the first that
+ * differs or does not follow on from the one before; false when fewer than two
+ * remain or nothing would be saved. */
+static bool
+confirm(const struct order *o, struct repeat *r)
+{
+	size_t k = 1;
+
+	while (k < r->count && same_block(o, r->start, r->start + k * r->len, r->len) &&
+	       chained(o, r->start + k * r->len, r->len))
+		k++;
+	r->count = k;
+	r->saved = k >= 2 ? (k - 1) * r->len - 1 : 0;
+	return r->saved > 0;
+}
+
+static int
+saved_cmp(const void *a, const void *b)
+{
+	const struct repeat *x = a, *y = b;
+
+	if (x->saved != y->saved)
+		return x->saved < y->saved ? 1 : -1;
+	return x->start < y->start ? -1 : x->start > y->start;
+}
+
+static int
+start_cmp(const void *a, const void *b)
+{
+	const struct repeat *x = a, *y = b;
+
+	return x->start < y->start ? -1 : x->start > y->start;
+}
+
+/* A candidate run and what orders candidates: merit, then fewer values crossing the
+ * block's border (a block cut at the model's own seams), then position. */
+struct cand {
+	struct repeat r;
+	double merit;
+	size_t cross;
+};
+
+static int
+cand_cmp(const void *a, const void *b)
+{
+	const struct cand *x = a, *y = b;
+
+	if (x->merit != y->merit)
+		return x->merit < y->merit ? 1 : -1;
+	if (x->cross != y->cross)
+		return x->cross < y->cross ? -1 : 1;
+	return x->r.start < y->r.start ? -1 : x->r.start > y->r.start;
+}
+
+/* Take the best candidate run first, confirm it against the wiring, keep it unless
+ * it overlaps one already taken, and so on; then collapse only the runs that save
+ * most, until the boxes drawn are at most limit. *runs is malloc'ed, or NULL when
+ * no run applies. */
+static int
+pick_runs(const struct order *o, size_t total, size_t limit, struct repeat **runs,
+	  size_t *n_runs, size_t *drawn)
+{
+	struct repeat *best = calloc(o->n + 1, sizeof *best), *out = NULL;
+	struct cand *c = calloc(o->n + 1, sizeof *c);
+	bool *taken = calloc(o->n + 1, sizeof *taken);
+	size_t n_c = 0, n = 0, keep = 0;
+	int r = OX_ENOMEM;
+
+	*runs = NULL;
+	*n_runs = 0;
+	*drawn = total;
+	if (!best || !c || !taken || !(out = calloc(o->n / 2 + 1, sizeof *out)))
+		goto done;
+	if (o->n >= 2)
+		best_runs(o, best);
+	for (size_t s = 0; s < o->n; s++)
+		if (best[s].saved)
+			c[n_c++] = (struct cand){ best[s], merit(&best[s]),
+						 crossings(o, s, best[s].len) };
+	qsort(c, n_c, sizeof *c, cand_cmp);
+	for (size_t i = 0; i < n_c; i++) {
+		struct repeat rr = c[i].r;
+		size_t end;
+		bool free_span = true;
+
+		if (taken[rr.start] || !confirm(o, &rr))
+			continue;
+		end = rr.start + rr.count * rr.len;
+		for (size_t p = rr.start; p < end && free_span; p++)
+			free_span = !taken[p];
+		if (!free_span)
+			continue;
+		memset(taken + rr.start, 1, end - rr.start);
+		out[n++] = rr;
+	}
+	qsort(out, n, sizeof *out, saved_cmp);
+	while (keep < n && *drawn > limit)
+		*drawn -= out[keep++].saved;
+	qsort(out, keep, sizeof *out, start_cmp);
+	r = 0;
+	if (keep) {
+		*runs = out;
+		*n_runs = keep;
+		out = NULL;
+	}
+done:
+	free(best);
+	free(c);
+	free(taken);
+	free(out);
+	return r;
+}
+
 /* --- building ---------------------------------------------------------- */
 
 struct build {
@@ -557,6 +856,12 @@ struct build {
 	struct ptrmap src;   /* ox_value -> Agnode_t defining it (producer box, input) */
 	struct ptrmap box;   /* ox_node -> its box; &graph->outputs[i] -> output ellipse */
 	unsigned seq;        /* for DOT ids */
+	/* --max-nodes: runs of repeated blocks of the main graph drawn as one box. */
+	struct order ord;
+	struct repeat *runs;
+	size_t n_runs;
+	struct ptrmap hidden;   /* ox_node -> 1 + its run, for nodes in a box */
+	Agnode_t **run_box;     /* per run, once made */
 	bool big;            /* over BIG_GRAPH nodes: layout shortcuts (big_graph) */
 	struct sb html, raw;
 	int err;
@@ -700,6 +1005,89 @@ box_label(struct build *b, const struct ox_node *node, unsigned marks)
 
 static int add_nodes(struct build *b, Agraph_t *where, const struct ox_graph *g, int depth);
 
+/* The label of the box standing for the blocks 2..count of run r: the count, then
+ * the block's ops packed into a few rows. */
+static void
+repeat_label(struct build *b, const struct repeat *r, unsigned marks)
+{
+	const char *border = "#7F7F7F", *width = "1";
+	size_t rows = 0, line = 0, j;
+
+	for (int k = OX_DOT_MARK_BITS - 1; k >= 0; k--)
+		if (marks & 1u << k) {
+			border = mark_colour[k];
+			width = "3";
+			break;
+		}
+	sb_reset(&b->html);
+	sb_printf(&b->html, "<TABLE BORDER=\"%s\" CELLBORDER=\"0\" CELLSPACING=\"0\" "
+		  "CELLPADDING=\"3\" STYLE=\"rounded\" COLOR=\"%s\">"
+		  "<TR><TD BGCOLOR=\"#D6D6D6\"><B>&#215;%zu repeated</B></TD></TR>",
+		  width, border, r->count - 1);
+	sb_reset(&b->raw);
+	sb_printf(&b->raw, "the block above, %zu node%s:", r->len, r->len == 1 ? "" : "s");
+	row(b, &rows);
+	sb_reset(&b->raw);
+	for (j = 0; j < r->len && rows < 4; j++) {
+		const char *op = b->ord.nodes[r->start + j]->op_type;
+		size_t l = strlen(op);
+
+		if (line && line + 2 + l > ROW_MAX) {
+			sb_puts(&b->raw, ",");
+			row(b, &rows);
+			sb_reset(&b->raw);
+			line = 0;
+		}
+		if (line) {
+			sb_puts(&b->raw, ", ");
+			line += 2;
+		}
+		sb_puts(&b->raw, op);
+		line += l;
+	}
+	if (j < r->len)
+		sb_puts(&b->raw, ", " ELLIPSIS);
+	if (line)
+		row(b, &rows);
+	sb_puts(&b->html, "</TABLE>");
+}
+
+/* Node lies in the box of run ri: make the box on the first call, and let the box
+ * stand for the node as the source of its outputs and the target of its inputs. */
+static int
+repeat_box(struct build *b, Agraph_t *where, const struct ox_node *node, size_t ri)
+{
+	const struct repeat *r = &b->runs[ri];
+	Agnode_t *n = b->run_box[ri];
+
+	if (!n) {
+		unsigned marks = 0;
+
+		for (size_t p = r->start + r->len; p < r->start + r->count * r->len; p++) {
+			unsigned mk = b->o->mark ? b->o->mark(b->ord.nodes[p], b->o->mark_arg) : 0;
+
+			for (int k = 0; k < OX_DOT_MARK_BITS; k++)
+				b->st.marked[k] += mk >> k & 1;
+			marks |= mk;
+		}
+		n = b->run_box[ri] = new_node(b, where, "r");
+		if (!n)
+			return oom(b);
+		b->st.repeats++;
+		b->st.hidden += (r->count - 1) * r->len;
+		repeat_label(b, r, marks);
+		if (b->html.oom || b->raw.oom)
+			return oom(b);
+		set_html(b, n, b->n_label, b->html.p);
+	}
+	if (pm_put(&b->box, node, n) < 0)
+		return oom(b);
+	for (int k = 0; k < node->n_out; k++)
+		if (node->out[k] && pm_put(&b->src, node->out[k], n) < 0)
+			return oom(b);
+	return 0;
+}
+
 static int
 add_cluster(struct build *b, Agraph_t *where, const struct ox_node *owner,
 	    const struct ox_attr *a, const struct ox_graph *sub, int depth)
@@ -750,10 +1138,16 @@ add_nodes(struct build *b, Agraph_t *where, const struct ox_graph *g, int depth)
 	for (size_t i = 0; i < g->n_nodes; i++) {
 		const struct ox_node *node = g->nodes[i];
 		unsigned marks = 0;
+		size_t ri;
 		Agnode_t *n;
 
 		if (node->dead)
 			continue;
+		if (b->n_runs && (ri = (size_t)(uintptr_t)pm_get(&b->hidden, node))) {
+			if (repeat_box(b, where, node, ri - 1) < 0)
+				return b->err;
+			continue;
+		}
 		if (b->o->mark)
 			marks = b->o->mark(node, b->o->mark_arg);
 		for (int k = 0; k < OX_DOT_MARK_BITS; k++)
@@ -812,6 +1206,18 @@ new_edge(struct build *b, Agnode_t *from, Agnode_t *to, const struct ox_value *v
 	return e;
 }
 
+/* A repeat box has one edge per neighbour, and none to itself. */
+static bool
+skip_edge(struct build *b, Agnode_t *from, Agnode_t *to)
+{
+	if (!b->n_runs)
+		return false;
+	if (from == to)
+		return true;
+	return (agnameof(from)[0] == 'r' || agnameof(to)[0] == 'r') &&
+	       agedge(b->root, from, to, NULL, 0) != NULL;
+}
+
 /* Phase two: the edges of g and its subgraphs. */
 static int
 add_edges(struct build *b, const struct ox_graph *g)
@@ -819,6 +1225,7 @@ add_edges(struct build *b, const struct ox_graph *g)
 	for (size_t i = 0; i < g->n_nodes; i++) {
 		const struct ox_node *node = g->nodes[i];
 		Agnode_t *to = pm_get(&b->box, node);
+		bool hidden = b->n_runs && pm_get(&b->hidden, node);
 
 		if (node->dead || !to)
 			continue;
@@ -830,9 +1237,13 @@ add_edges(struct build *b, const struct ox_graph *g)
 				continue;
 			from = pm_get(&b->src, v);
 			/* An undefined name (a broken model) has nothing to draw from. */
-			if (from && !new_edge(b, from, to, v, v->graph != g))
+			if (!from || skip_edge(b, from, to))
+				continue;
+			if (!new_edge(b, from, to, v, v->graph != g))
 				return oom(b);
 		}
+		if (hidden)
+			continue;       /* its bodies are not drawn */
 		for (size_t k = 0; k < node->n_attrs; k++) {
 			const struct ox_attr *a = &node->attrs[k];
 
@@ -847,7 +1258,8 @@ add_edges(struct build *b, const struct ox_graph *g)
 				for (size_t o = 0; o < sub->n_outputs; o++) {
 					Agnode_t *from = pm_get(&b->box, &sub->outputs[o]);
 
-					if (from && !new_edge(b, from, to, NULL, true))
+					if (from && !skip_edge(b, from, to) &&
+					    !new_edge(b, from, to, NULL, true))
 						return oom(b);
 				}
 			}
@@ -858,7 +1270,7 @@ add_edges(struct build *b, const struct ox_graph *g)
 		Agnode_t *from = v->init ? NULL : pm_get(&b->src, v);
 		Agnode_t *to = pm_get(&b->box, &g->outputs[i]);
 
-		if (from && to && !new_edge(b, from, to, v, v->graph != g))
+		if (from && to && !skip_edge(b, from, to) && !new_edge(b, from, to, v, v->graph != g))
 			return oom(b);
 	}
 	return 0;
@@ -941,20 +1353,59 @@ big_graph(struct build *b)
 	agsafeset(b->root, "nslimit1", v, "");
 }
 
+/* Over o->max_nodes: pick the runs of repeated blocks to draw as boxes, or fail
+ * when even all of them leave too many nodes. */
+static int
+collapse(struct build *b, size_t total, size_t *drawn)
+{
+	size_t limit = b->o->max_nodes;
+
+	if (order_init(&b->ord, b->m->graph) < 0 ||
+	    pick_runs(&b->ord, total, limit, &b->runs, &b->n_runs, drawn) < 0)
+		return oom(b);
+	if (*drawn > limit) {
+		if (!b->n_runs)
+			return b->err = ox_diag_error(b->d, OX_ELIMIT, "%zu nodes, more than "
+						      "--max-nodes %zu, and no repeated blocks to "
+						      "collapse: raise --max-nodes (0: no limit)",
+						      total, limit);
+		return b->err = ox_diag_error(b->d, OX_ELIMIT, "%zu nodes, still %zu after "
+					      "collapsing %zu run%s of repeated blocks: more than "
+					      "--max-nodes %zu; raise it (0: no limit)", total,
+					      *drawn, b->n_runs, b->n_runs == 1 ? "" : "s", limit);
+	}
+	if (!(b->run_box = calloc(b->n_runs, sizeof *b->run_box)))
+		return oom(b);
+	for (size_t ri = 0; ri < b->n_runs; ri++) {
+		const struct repeat *r = &b->runs[ri];
+
+		for (size_t p = r->start + r->len; p < r->start + r->count * r->len; p++)
+			if (pm_put(&b->hidden, b->ord.nodes[p], (void *)(uintptr_t)(ri + 1)) < 0)
+				return oom(b);
+	}
+	return 0;
+}
+
 int
 ox_dot_build(const struct ox_model *m, const struct ox_dot_opts *o, Agraph_t **out,
 	     struct ox_dot_stats *st, struct ox_diag *d)
 {
 	struct build b = { .m = m, .o = o, .d = d };
+	size_t drawn;
 
 	*out = NULL;
 	if (!m->graph)
 		return ox_diag_error(d, OX_EINVAL, "the model has no graph to draw");
+	drawn = ox_graph_count_nodes(m->graph, true);
+	if (o->max_nodes && drawn > o->max_nodes && collapse(&b, drawn, &drawn) < 0)
+		goto done;
 	ox_dot_quiet();
 	b.root = agopen("onnx", Agdirected, NULL);
-	if (!b.root)
-		return oom(&b);
-	b.big = ox_graph_count_nodes(m->graph, true) > BIG_GRAPH;
+	if (!b.root) {
+		oom(&b);
+		goto done;
+	}
+	b.big = drawn > BIG_GRAPH;
 	declare(&b);
 	if (add_nodes(&b, b.root, m->graph, 0) == 0 && add_edges(&b, m->graph) == 0) {
 		legend(&b);
@@ -962,12 +1413,18 @@ ox_dot_build(const struct ox_model *m, const struct ox_dot_opts *o, Agraph_t **o
 	}
 	if (!b.err && (b.html.oom || b.raw.oom))
 		oom(&b);
+done:
 	free(b.html.p);
 	free(b.raw.p);
 	pm_release(&b.src);
 	pm_release(&b.box);
+	pm_release(&b.hidden);
+	order_release(&b.ord);
+	free(b.runs);
+	free(b.run_box);
 	if (b.err) {
-		agclose(b.root);
+		if (b.root)
+			agclose(b.root);
 		return b.err;
 	}
 	if (st)

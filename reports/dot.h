@@ -24,6 +24,20 @@
  * (and is defined somewhere), per graph output that is not an initializer, and per
  * subgraph output (to its owner). Function bodies are not drawn.
  *
+ * Repeated blocks (max_nodes): along the main graph's node order (topological), a
+ * run is count >= 2 consecutive blocks of len nodes that are copies of each other:
+ * the same domain, op type and arity at each place, and each input coming from the
+ * same place inside the block, or from before it, or from an initializer or outer
+ * scope alike (ResNet bottlenecks, transformer layers). The first block is drawn
+ * as usual; the other count - 1 become one box, "×N repeated", listing the block's
+ * ops. The box takes over the edges of the nodes it stands for: one edge from each
+ * outside source into it, one to each outside consumer, none inside (so a chain of
+ * blocks gives one edge in and one out). Nodes in a box draw no bodies. Runs are
+ * chosen without overlap, each where it saves most boxes (ties: the block with the
+ * fewest values crossing its border), and only the largest runs are collapsed,
+ * until the limit is met. Marks of the hidden nodes count in the legend and show
+ * on the box's border.
+ *
  * Every string from the model reaches the DOT only inside HTML-like labels, escaped
  * (markup characters as entities, non-ASCII as numeric references, control bytes
  * and invalid UTF-8 as U+FFFD); DOT node ids are generated ("n3", "i0", "o1"), never
@@ -64,6 +78,10 @@ struct ox_dot_opts {
 	bool attrs;          /* list attributes inside the boxes */
 	bool no_weights;     /* leave initializer rows out */
 	bool shapes;         /* label edges with value shapes */
+	/* 0: draw every node. Otherwise, when the model has more nodes (over all
+	 * graphs), collapse runs of repeated blocks of the main graph (below) until
+	 * at most this many node boxes remain, or fail with OX_ELIMIT. */
+	size_t max_nodes;
 	ox_dot_mark_fn *mark;   /* NULL: no marks */
 	void *mark_arg;
 	/* Legend text per mark bit (NULL: that mark gets no legend line); the legend
@@ -74,6 +92,8 @@ struct ox_dot_opts {
 /* What ox_dot_build() drew. */
 struct ox_dot_stats {
 	size_t nodes, edges, clusters;
+	size_t repeats;                    /* boxes standing for repeated blocks */
+	size_t hidden;                     /* IR nodes those boxes stand for */
 	size_t marked[OX_DOT_MARK_BITS];   /* nodes carrying each mark bit */
 };
 

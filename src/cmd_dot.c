@@ -16,8 +16,9 @@
 #include "shape.h"
 #include "targets.h"
 
-/* Past this many nodes a diagram is unreadable and dot's layout gets slow; the
- * user can raise it (a 5,000-node model renders in seconds). */
+/* Past this many nodes a diagram is unreadable and dot's layout gets slow: repeated
+ * blocks are collapsed, or the user raises it (a 5,000-node model renders in
+ * seconds). */
 #define DEFAULT_MAX_NODES 10000
 
 static void
@@ -37,8 +38,10 @@ help(void)
 	       "      --attrs           list node attributes as name = value\n"
 	       "      --no-weights      leave the constant inputs out of the boxes\n"
 	       "      --shapes          label edges with tensor shapes (inferred)\n"
-	       "      --max-nodes N     refuse models with more than N nodes (default %d,\n"
-	       "                        0: no limit)\n"
+	       "      --max-nodes N     over N nodes, draw runs of repeated blocks (ResNet\n"
+	       "                        bottlenecks, transformer layers) as their first\n"
+	       "                        block plus one box \"xK repeated\"; refuse the model\n"
+	       "                        if that is not enough (default %d, 0: no limit)\n"
 	       "      --highlight TARGET  mark nodes the audit finds unsupported (red) or\n"
 	       "                        partly supported (orange) on TARGET\n"
 	       "      --diff OTHER      draw OTHER (say, the optimized MODEL) and mark its\n"
@@ -245,7 +248,7 @@ ox_cmd_dot(int argc, char **argv)
 	Agraph_t *g = NULL;
 	struct ox_diag d;
 	char *end, *data = NULL;
-	size_t len = 0, n_nodes;
+	size_t len = 0;
 	int c, rc = OX_EXIT_ERROR;
 
 	optind = 1;
@@ -321,13 +324,7 @@ ox_cmd_dot(int argc, char **argv)
 		o.mark = mark_node;
 		o.mark_arg = &mk;
 	}
-	n_nodes = drawn->graph ? ox_graph_count_nodes(drawn->graph, true) : 0;
-	if (max_nodes && n_nodes > max_nodes) {
-		ox_diag_error(&d, OX_ELIMIT, "%zu nodes, more than --max-nodes %llu: the diagram "
-			      "would be unreadable (raise --max-nodes, 0 for no limit)",
-			      n_nodes, max_nodes);
-		goto done;
-	}
+	o.max_nodes = (size_t)max_nodes;
 	if (o.shapes) {
 		/* Inference findings are the business of `infer`: a drawing shows what it
 		 * can and stays quiet. */

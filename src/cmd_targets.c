@@ -29,6 +29,7 @@ ox_cmd_targets(int argc, char **argv)
 	};
 	bool verbose = false;
 	struct ox_table tb;
+	struct ox_target *exec;
 	struct ox_diag d;
 	char **names;
 	size_t n;
@@ -79,6 +80,23 @@ ox_cmd_targets(int argc, char **argv)
 			ox_table_line(&tb, "    note: %s", t->notes[k]);
 		ox_target_free(t);
 	}
+	if (ox_target_exec(&exec, &d) == 0) {
+		size_t n_sup = 0;
+
+		for (size_t k = 0; k < exec->n_ops; k++)
+			n_sup += exec->ops[k].supported;
+		ox_table_row(&tb, false, OX_STYLE_RESET);
+		ox_table_cell(&tb, exec->name);
+		ox_table_cell(&tb, exec->runtime);
+		ox_table_cell(&tb, exec->runtime_version);
+		ox_table_cellf(&tb, "%zu", n_sup);
+		ox_table_cell(&tb, "the built-in executor's kernels");
+		if (verbose && exec->source)
+			ox_table_line(&tb, "    source: %s", exec->source);
+		ox_target_free(exec);
+	} else {
+		status = OX_EXIT_ERROR;
+	}
 	ox_table_row(&tb, false, OX_STYLE_RESET);
 	ox_table_cell(&tb, "opset:N");
 	ox_table_cell(&tb, "ONNX");
@@ -88,9 +106,9 @@ ox_cmd_targets(int argc, char **argv)
 	if (ox_table_print(&tb, stdout) < 0)
 		status = OX_EXIT_ERROR;
 	ox_table_release(&tb);
-	printf("\nProfiles from %s. A profile file of your own: --target FILE.json\n"
-	       "(format: docs/target-profile.md). There is no 'onnx-opt' profile yet: the\n"
-	       "executor offers no way to ask which kernels it has.\n", ox_targets_dir());
+	printf("\nProfiles from %s; onnx-opt and opset:N are made at run time. A profile\n"
+	       "file of your own: --target FILE.json (format: docs/target-profile.md).\n",
+	       ox_targets_dir());
 	ox_target_names_free(names, n);
 	if (d.n)
 		ox_diag_print(&d, ox_prog);

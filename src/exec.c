@@ -412,6 +412,26 @@ ox_exec_cache_free(struct ox_exec_cache *c)
 	free(c);
 }
 
+bool
+ox_exec_has_kernel(const char *domain, const char *op, int since_version)
+{
+	(void)since_version;
+	return op && ox_kernel_find(domain ? domain : "", op) != NULL;
+}
+
+size_t
+ox_exec_kernel_count(void)
+{
+	return sizeof kernels / sizeof kernels[0];
+}
+
+void
+ox_exec_kernel_at(size_t i, const char **domain, const char **op)
+{
+	*domain = kernels[i].domain;
+	*op = kernels[i].op;
+}
+
 /* --- frames --- */
 
 struct ox_frame {

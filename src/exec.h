@@ -16,6 +16,7 @@
 #ifndef OX_EXEC_H
 #define OX_EXEC_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "diag.h"
@@ -62,6 +63,20 @@ void ox_exec_set_threads(int n);
 
 /* The number of g's inputs that are fed (those without an initializer), in order. */
 size_t ox_exec_n_feeds(const struct ox_graph *g);
+
+/* Does the executor have a kernel for version since_version of (domain, op)?
+ * domain NULL, "" and "ai.onnx" are ONNX. One kernel serves every version of its op
+ * (it reads the opset and switches where the semantics changed), so today the answer
+ * does not depend on since_version; it is part of the question so that callers need
+ * not change when a kernel covers only some versions. Which dtypes a kernel takes is
+ * decided inside it at run time and cannot be asked. The `onnx-opt` target profile
+ * (targets.h) is built from this. */
+bool ox_exec_has_kernel(const char *domain, const char *op, int since_version);
+
+/* The kernel table itself, for ops the registry does not know (the training ops of
+ * ai.onnx.preview.training): its length, and the (domain, op) of row i. */
+size_t ox_exec_kernel_count(void);
+void ox_exec_kernel_at(size_t i, const char **domain, const char **op);
 
 /* Run the main graph of m. inputs[i] feeds the i-th input of g that has no
  * initializer (see ox_exec_n_feeds); n_inputs must equal that count, and an entry may

@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "exec.h"
 #include "graph.h"
 #include "ops.h"
 
@@ -767,6 +768,81 @@ oom:
 	return ox_diag_error(d, OX_ENOMEM, "out of memory");
 }
 
+/* --- onnx-opt: the built-in executor --- */
+
+int
+ox_target_exec(struct ox_target **out, struct ox_diag *d)
+{
+	int rows = ox_op_count();
+	struct ox_target_op *ops;
+	struct ox_target *t;
+	size_t k = 0;
+
+	*out = NULL;
+	if (!(t = target_new()))
+		return ox_diag_error(d, OX_ENOMEM, "out of memory");
+	t->name = "onnx-opt";
+	t->runtime = "onnx-opt executor";
+	t->runtime_version = PACKAGE_VERSION;
+	t->device = "CPU";
+	t->source = "the executor's kernel table (src/ops/kernels.def), asked at run time";
+	t->default_max_rank = -1;
+	ops = ox_arena_calloc(&t->arena, (size_t)rows + ox_exec_kernel_count() + 1, sizeof *ops);
+	if (!ops)
+		goto oom;
+	for (int i = 0; i < rows; i++) {
+		const struct ox_op_schema *s = ox_op_at(i);
+		struct ox_target_op *op;
+		struct ox_range *r;
+		int first = s->since_version;
+
+		/* The registry is sorted by (domain, op, since_version): take each op once,
+		 * at its oldest row, and skip the rows after it. */
+		if (i > 0 && !strcmp(ox_op_at(i - 1)->name, s->name) &&
+		    !strcmp(ox_op_at(i - 1)->domain, s->domain))
+			continue;
+		op = &ops[k++];
+		op->domain = s->domain;
+		op->op = s->name;
+		if (!ox_exec_has_kernel(s->domain, s->name, first)) {
+			op->reason = ox_arena_printf(&t->arena, "the onnx-opt executor has no "
+						     "kernel for %s%s%s", s->domain,
+						     *s->domain ? "." : "", s->name);
+			if (!op->reason)
+				goto oom;
+			continue;
+		}
+		if (!(r = ox_arena_alloc(&t->arena, sizeof *r)))
+			goto oom;
+		*r = (struct ox_range){ first, OX_RANGE_OPEN };
+		op->supported = true;
+		op->versions = r;
+		op->n_versions = 1;
+	}
+	/* Kernels for ops the registry lacks serve every version. */
+	for (size_t i = 0; i < ox_exec_kernel_count(); i++) {
+		const char *dom, *name;
+		struct ox_range *r;
+
+		ox_exec_kernel_at(i, &dom, &name);
+		if (ox_op_find(dom, name, INT_MAX))
+			continue;
+		if (!(r = ox_arena_alloc(&t->arena, sizeof *r)))
+			goto oom;
+		*r = (struct ox_range){ 1, OX_RANGE_OPEN };
+		ops[k++] = (struct ox_target_op){ .domain = dom, .op = name, .supported = true,
+						  .versions = r, .n_versions = 1 };
+	}
+	qsort(ops, k, sizeof *ops, op_cmp);
+	t->ops = ops;
+	t->n_ops = k;
+	*out = t;
+	return 0;
+oom:
+	ox_target_free(t);
+	return ox_diag_error(d, OX_ENOMEM, "out of memory");
+}
+
 /* --- built-in profiles --- */
 
 static bool
@@ -894,9 +970,7 @@ ox_target_open(const char *spec, struct ox_target **out, struct ox_diag *d)
 	if (strchr(spec, '/') || (l > 5 && !strcmp(spec + l - 5, ".json")))
 		return ox_target_load_file(spec, out, d);
 	if (!strcmp(spec, "onnx-opt"))
-		return ox_diag_error(d, OX_EUSAGE, "target 'onnx-opt' (the built-in executor) "
-				     "is not available: the executor offers no way to ask "
-				     "which kernels it has");
+		return ox_target_exec(out, d);
 	dir = ox_targets_dir();
 	if (dir && !strchr(spec, '.') &&
 	    (size_t)snprintf(path, sizeof path, "%s/%s.json", dir, spec) < sizeof path &&
@@ -915,6 +989,6 @@ ox_target_open(const char *spec, struct ox_target **out, struct ox_diag *d)
 					       i ? ", " : "", names[i]);
 		ox_target_names_free(names, n);
 		return ox_diag_error(d, OX_EUSAGE, "unknown target '%s'; built-in: %s, "
-				     "opset:N; or a profile file FILE.json", spec, list);
+				     "onnx-opt, opset:N; or a profile file FILE.json", spec, list);
 	}
 }

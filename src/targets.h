@@ -6,7 +6,7 @@
  * module only loads, validates and looks them up, and never looks at a model.
  *
  * Names: `onnx-opt audit --target X` resolves X with ox_target_open(): "opset:N",
- * a path (anything with a '/' or ending in ".json"), or the name of a built-in
+ * "onnx-opt" (the built-in executor, ox_target_exec()), a path (anything with a '/' or ending in ".json"), or the name of a built-in
  * profile, a file NAME.json in the targets directory (ox_targets_dir()).
  *
  * Ownership: a profile owns everything it points to through its own arena; free it
@@ -131,6 +131,14 @@ int ox_target_load_file(const char *path, struct ox_target **out, struct ox_diag
  * version current at opset n (deprecated ones as unsupported), every ai.onnx.ml op
  * in any version. OX_EUSAGE when n is out of 1..the newest opset. */
 int ox_target_opset(int n, struct ox_target **out, struct ox_diag *d);
+
+/* The profile "onnx-opt": what the built-in executor runs, made at run time from
+ * its kernel table (exec.h, ox_exec_has_kernel) over the operator registry: each
+ * registry op with a kernel is supported in every version the registry knows, each
+ * without one is listed as unsupported with the reason. No dtypes or restrictions
+ * (kernels decide those at run time), and model-local functions are not expanded
+ * (the executor runs no function bodies). 0 or OX_ENOMEM. */
+int ox_target_exec(struct ox_target **out, struct ox_diag *d);
 
 /* Resolve spec as `--target` does (see the top of this file). OX_EUSAGE with a
  * message listing the built-in names when spec names nothing. */

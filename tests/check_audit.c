@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "../reports/audit.h"
+#include "exec.h"
 #include "graph.h"
 #include "targets.h"
 
@@ -479,6 +480,77 @@ START_TEST(json_and_sarif_structure)
 }
 END_TEST
 
+/* x -> Relu r [-> Gelu g] -> output, at opset 20. */
+static struct ox_model *
+relu_gelu(bool gelu)
+{
+	struct ox_model *m = model(20);
+	struct ox_node *n = node_in(m->graph, NULL, "Relu", "r", 1, input(m, "x", OX_FLOAT));
+
+	if (gelu)
+		n = node_in(m->graph, NULL, "Gelu", "g", 1, n->out[0]);
+	ox_graph_add_output(m->graph, n->out[0]);
+	return m;
+}
+
+/* The onnx-opt profile says what the executor does: the model it calls supported
+ * runs, the one it calls unsupported fails to run for want of a kernel. The
+ * executor has a Relu kernel and none for Gelu (an opset-20 op it leaves to its
+ * function body, which it does not expand). */
+START_TEST(onnx_opt_profile_matches_executor)
+{
+	for (int gelu = 0; gelu < 2; gelu++) {
+		struct ox_model *m = relu_gelu(gelu);
+		int64_t dims[2] = { 2, 2 };
+		struct ox_tensor *in = ox_xtensor_new(OX_FLOAT, 2, dims), *out[1] = { NULL };
+		struct ox_diag d;
+		struct run r;
+		int rc;
+
+		ck_assert_ptr_nonnull(in);
+		ox_diag_init(&d, "test.onnx");
+		rc = ox_exec_run(m, &in, 1, out, &d);
+		ox_xtensor_free(in);
+		ox_xtensor_free(out[0]);
+		if (gelu) {
+			ck_assert_int_eq(rc, OX_EUNSUPPORTED);
+			ck_assert_ptr_nonnull(strstr(d.entries[0].message, "no kernel for Gelu"));
+		} else {
+			ck_assert_int_eq(rc, 0);
+		}
+		ox_diag_release(&d);
+		ox_model_free(m);
+
+		audit(&r, relu_gelu(gelu), true, "onnx-opt", NULL);
+		ck_assert_str_eq(r.t[0]->name, "onnx-opt");
+		ck_assert_int_eq(check_of(&r, "r", 0)->verdict, OX_VERDICT_SUPPORTED);
+		if (gelu) {
+			ck_assert_int_eq(check_of(&r, "g", 0)->verdict, OX_VERDICT_UNSUPPORTED);
+			ck_assert_int_eq(r.am->summary[0].verdict, OX_VERDICT_UNSUPPORTED);
+		} else {
+			ck_assert_int_eq(r.am->summary[0].verdict, OX_VERDICT_SUPPORTED);
+		}
+		done(&r);
+	}
+	ck_assert(ox_exec_has_kernel("", "Relu", 14));
+	ck_assert(ox_exec_has_kernel("ai.onnx", "Relu", 1));
+	ck_assert(!ox_exec_has_kernel(NULL, "Gelu", 20));
+	ck_assert(!ox_exec_has_kernel("com.example", "Relu", 1));
+	/* The registry lacks the training ops; the executor has them, so the profile too. */
+	{
+		struct ox_target *t = target("onnx-opt");
+		size_t n;
+		const struct ox_target_op *op = ox_target_find(t, "ai.onnx.preview.training",
+							       "Adagrad", &n);
+
+		ck_assert(ox_exec_has_kernel("ai.onnx.preview.training", "Adagrad", 1));
+		ck_assert_ptr_nonnull(op);
+		ck_assert(op->supported);
+		ox_target_free(t);
+	}
+}
+END_TEST
+
 START_TEST(bad_profiles)
 {
 	static const char *bad =
@@ -540,6 +612,7 @@ main(void)
 	tcase_add_test(tc, unknown_type_is_unverified);
 	tcase_add_test(tc, json_and_sarif_structure);
 	tcase_add_test(tc, bad_profiles);
+	tcase_add_test(tc, onnx_opt_profile_matches_executor);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

@@ -350,6 +350,144 @@ START_TEST(test_diff_marks_new_nodes)
 }
 END_TEST
 
+/* Edges of the collapsed drawing by the rule of dot.h, from the IR alone: every edge
+ * of the full drawing that touches no hidden node, plus one edge into the box from
+ * each distinct outside source and one out of it to each distinct outside consumer
+ * (graph outputs included). hidden[i] says whether main-graph node i is in the box;
+ * the model here has no subgraphs and every input is defined. */
+static size_t
+collapsed_edges(const struct ox_graph *g, const bool *hidden)
+{
+	const struct ox_node *srcs[64], *dsts[64];
+	size_t nodes = 0, edges = 0, n_src = 0, n_dst = 0;
+
+	expect_counts(g, &nodes, &edges);
+	for (size_t i = 0; i < g->n_nodes; i++) {
+		const struct ox_node *node = g->nodes[i];
+
+		for (int k = 0; k < node->n_in; k++) {
+			const struct ox_value *v = node->in[k];
+			const struct ox_node *p = v && !v->init ? v->producer : NULL;
+			bool p_hidden = p && hidden[p->id];
+			const struct ox_node **set = hidden[i] ? srcs : dsts;
+			size_t *n = hidden[i] ? &n_src : &n_dst, j;
+
+			if (!v || v->init)
+				continue;
+			if (hidden[i] || p_hidden)
+				edges--;
+			if (hidden[i] == p_hidden)
+				continue;
+			/* Into the box: count distinct sources (NULL: a graph input, one
+			 * ellipse per input, told apart by the value). Out of it: distinct
+			 * consumers. */
+			p = hidden[i] ? (p ? p : (const struct ox_node *)v) : node;
+			for (j = 0; j < *n && set[j] != p; j++)
+				;
+			if (j == *n) {
+				ck_assert_uint_lt(*n, 64);
+				set[(*n)++] = p;
+			}
+		}
+	}
+	/* A graph output's edge stays, from the box when a hidden node makes it. */
+	return edges + n_src + n_dst;
+}
+
+/* tinybert has two identical encoder layers; over max_nodes the second one becomes
+ * one box. The layer is nodes 39..129 (91 nodes: from the first Shape of the
+ * attention to the second LayerNorm's Add), the second one 130..220, the end of
+ * the graph. */
+START_TEST(test_collapse_repeats)
+{
+	struct ox_model *m = load("examples/tinybert.onnx");
+	const struct ox_graph *mg = m->graph;
+	struct ox_dot_opts o = { .max_nodes = 200 };
+	struct ox_dot_stats st;
+	bool hidden[221] = { 0 };
+	Agraph_t *g = NULL;
+	struct ox_diag d;
+	char *text;
+	Agraph_t *back;
+
+	ck_assert_int_eq(mg->n_nodes, 221);
+	for (size_t i = 0; i < 91; i++) {
+		ck_assert_str_eq(mg->nodes[39 + i]->op_type, mg->nodes[130 + i]->op_type);
+		ck_assert_int_eq(mg->nodes[i]->id, (int)i);
+		hidden[130 + i] = true;
+	}
+	text = draw(m, &o, &st);
+	ck_assert_int_eq(st.repeats, 1);
+	ck_assert_int_eq(st.hidden, 91);
+	/* 221 - 91 op boxes + the repeat box + 2 inputs + 1 output. */
+	ck_assert_int_eq(st.nodes, 221 - 91 + 1 + 2 + 1);
+	ck_assert_int_eq(st.edges, collapsed_edges(mg, hidden));
+	ck_assert_ptr_nonnull(strstr(text, "&#215;1 repeated"));
+	ck_assert_ptr_nonnull(strstr(text, "the block above, 91 nodes:"));
+	ox_dot_quiet();
+	back = agmemread(text);
+	ck_assert_ptr_nonnull(back);
+	ck_assert_int_eq((size_t)agnnodes(back), st.nodes);
+	ck_assert_int_eq((size_t)agnedges(back), st.edges);
+	agclose(back);
+	free(text);
+
+	/* At or above the node count nothing is collapsed. */
+	o.max_nodes = 221;
+	free(draw(m, &o, &st));
+	ck_assert_int_eq(st.repeats, 0);
+	ck_assert_int_eq(st.nodes, 221 + 3);
+
+	/* Below what collapsing can reach: one error naming the option. */
+	o.max_nodes = 100;
+	ox_diag_init(&d, "tinybert");
+	ck_assert_int_eq(ox_dot_build(m, &o, &g, NULL, &d), OX_ELIMIT);
+	ck_assert_ptr_null(g);
+	ck_assert_int_eq(d.n, 1);
+	ck_assert_ptr_nonnull(strstr(d.entries[0].message, "221 nodes, still 131 after collapsing 1 run"));
+	ck_assert_ptr_nonnull(strstr(d.entries[0].message, "--max-nodes 100"));
+	ox_diag_release(&d);
+	ox_model_free(m);
+}
+END_TEST
+
+/* A chain of identical blocks collapses to its first block and one box with one edge
+ * in and one out: MobileNetV2's inverted residuals, of which stages repeat the
+ * 10-node block Conv, Constant, Constant, Clip, Conv, Constant, Constant, Clip,
+ * Conv, Add. */
+START_TEST(test_collapse_chain)
+{
+	struct ox_model *m = load("tests/models/mobilenet_v2_w025.onnx");
+	struct ox_dot_opts o = { .max_nodes = 150 };
+	struct ox_dot_stats st;
+	size_t nodes = 0, edges = 0;
+	char *text;
+	Agraph_t *back;
+
+	expect_counts(m->graph, &nodes, &edges);
+	text = draw(m, &o, &st);
+	ck_assert_int_ge(st.repeats, 1);
+	ck_assert_int_le(st.nodes - 2, 150);  /* op boxes, without input and output */
+	ck_assert_int_eq(st.nodes, nodes - st.hidden + st.repeats);
+	ck_assert_int_lt(st.edges, edges);
+	ox_dot_quiet();
+	back = agmemread(text);
+	ck_assert_ptr_nonnull(back);
+	ck_assert_int_eq((size_t)agnnodes(back), st.nodes);
+	ck_assert_int_eq((size_t)agnedges(back), st.edges);
+	/* Every box stands for whole blocks and has one edge in and one out. */
+	for (Agnode_t *n = agfstnode(back); n; n = agnxtnode(back, n)) {
+		if (agnameof(n)[0] != 'r')
+			continue;
+		ck_assert_int_eq(agdegree(back, n, 1, 0), 1);
+		ck_assert_int_eq(agdegree(back, n, 0, 1), 1);
+	}
+	agclose(back);
+	free(text);
+	ox_model_free(m);
+}
+END_TEST
+
 static Suite *
 dot_suite(void)
 {
@@ -365,6 +503,8 @@ dot_suite(void)
 	tcase_add_test(tc, test_hostile_names);
 	tcase_add_test(tc, test_render_formats);
 	tcase_add_test(tc, test_diff_marks_new_nodes);
+	tcase_add_test(tc, test_collapse_repeats);
+	tcase_add_test(tc, test_collapse_chain);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -145,6 +145,20 @@ expect 0 $OX audit --format sarif -o "$T/a.sarif" --target ort-cpu "$SRC/example
 if grep -q '"version": "2.1.0"' "$T/a.sarif"; then ok; else bad "SARIF lacks its version"; fi
 expect 2 $OX audit --target no-such-target "$SRC/examples/tinycnn.onnx"
 
+# --- dot ---
+# tinybert has 221 nodes in two identical encoder layers: over --max-nodes the
+# second layer becomes one box; below what that reaches, one line and exit 2.
+# (SVG output stays outside valgrind: Pango and fontconfig keep caches to the end.)
+expect 0 $VG $OX dot "$SRC/examples/tinybert.onnx" --max-nodes 200 --shapes -o "$T/tb.dot"
+if grep -q '&#215;1 repeated' "$T/tb.dot"; then ok; else bad "dot --max-nodes did not collapse the second layer"; fi
+expect 0 $OX dot "$SRC/examples/tinybert.onnx" --max-nodes 200 --shapes -o "$T/tb.svg"
+if grep -q '×1 repeated' "$T/tb.svg" && [ "$(grep -c 'class="node"' "$T/tb.svg")" -eq 134 ]; then ok; else bad "dot --max-nodes SVG lacks the box or has other nodes"; fi
+expect 2 $VG $OX dot "$SRC/examples/tinybert.onnx" --max-nodes 100 -o "$T/tb2.svg"
+if [ "$(wc -l <"$T/err")" -eq 1 ] && grep -q 'tinybert.onnx: 221 nodes, still 131 .*--max-nodes 100' "$T/err" &&
+	[ ! -e "$T/tb2.svg" ]; then ok; else bad "dot over --max-nodes: $(cat "$T/err")"; fi
+expect 0 $OX dot "$SRC/examples/tinybert.onnx" --max-nodes 0 -o "$T/tb3.dot"
+if ! grep -q 'repeated' "$T/tb3.dot"; then ok; else bad "dot --max-nodes 0 collapsed"; fi
+
 # --- external data ---
 mkdir -p "$T/ext"
 expect 0 $OX optimize "$SRC/tests/models/external_data.onnx" -o "$T/ext/moved.onnx"
