@@ -1262,6 +1262,7 @@ audit_node(struct ctx *c, struct ox_node *node, const char *path, bool in_fn)
 	if (!an)
 		return OX_ENOMEM;
 	/* The model goes away before the reports are written: copy its strings. */
+	an->node = node;
 	an->name = ox_arena_strdup(a, node->name ? node->name : "");
 	an->graph = path;
 	an->domain = *dom ? ox_arena_strdup(a, dom) : "ai.onnx";

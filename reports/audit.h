@@ -84,6 +84,9 @@ struct ox_audit_node {
 	const char **outputs;
 	int n_inputs, n_outputs;
 	struct ox_audit_check *checks; /* one per target, in target order */
+	/* The audited node itself: valid only while the audited model lives, so only
+	 * after ox_audit_loaded() (legalize rewrites what it points to). */
+	struct ox_node *node;
 };
 
 /* Nodes grouped by (domain, op, since_version). */

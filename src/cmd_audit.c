@@ -195,10 +195,12 @@ usage(FILE *f)
 		"                          partial or worse, or never\n"
 		"      --no-infer          use only the types the file declares\n"
 		"  -v, --verbose           text: every node, not only the problems\n"
+		"      --fix               rewrite the model for one --target and write it\n"
+		"                          to -o OUT: the same as '%s legalize'\n"
 		"  -h, --help              this text\n\n"
 		"Exit status: 0 no finding at or above --fail-on, 1 findings, 2 usage error or a\n"
 		"model that could not be loaded (the others are still reported).\n",
-		ox_prog, ox_prog);
+		ox_prog, ox_prog, ox_prog);
 }
 
 static int
@@ -280,6 +282,10 @@ ox_cmd_audit(int argc, char **argv)
 	char *tmp = NULL;
 	int jobs = 1, c, status = OX_EXIT_OK, r;
 
+	/* audit --fix -o OUT is legalize (cmd_legalize.c). */
+	for (int i = 1; i < argc; i++)
+		if (!strcmp(argv[i], "--fix"))
+			return ox_cmd_legalize(argc, argv);
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":t:f:o:j:vh", longopts, NULL)) != -1) {

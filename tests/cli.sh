@@ -159,6 +159,38 @@ if [ "$(wc -l <"$T/err")" -eq 1 ] && grep -q 'tinybert.onnx: 221 nodes, still 13
 expect 0 $OX dot "$SRC/examples/tinybert.onnx" --max-nodes 0 -o "$T/tb3.dot"
 if ! grep -q 'repeated' "$T/tb3.dot"; then ok; else bad "dot --max-nodes 0 collapsed"; fi
 
+# --- legalize ---
+# tinybert imports opset 14: converted down to 11, checked equal, written
+mkdir -p "$T/lg"
+expect 0 $VG $OX legalize "$SRC/examples/tinybert.onnx" --target opset:11 -o "$T/lg/bert11.onnx" \
+	--report "$T/lg/rep.json"
+if grep -q '"strategy": "convert"' "$T/lg/rep.json" && grep -q '"pass": true' "$T/lg/rep.json"; then ok; else bad "legalize report lacks the conversion or the check"; fi
+expect 0 $OX audit --target opset:11 "$T/lg/bert11.onnx"
+# audit --fix is the same command
+expect 0 $VG $OX audit "$SRC/examples/tinycnn.onnx" --fix --target opset:11 -o "$T/lg/cnn11.onnx"
+if [ -s "$T/lg/cnn11.onnx" ]; then ok; else bad "audit --fix wrote no model"; fi
+# the function body of LayerNormalization (Mean output requested: partial on TensorRT)
+LN=/usr/share/libonnx-testdata/data/node/test_layer_normalization_4d_axis1
+if [ -d "$LN" ]; then
+	expect 0 $VG $OX legalize "$LN/model.onnx" --target tensorrt -o "$T/lg/ln.onnx" \
+		-i "$LN/test_data_set_0/input_0.pb" -i "$LN/test_data_set_0/input_1.pb" \
+		-i "$LN/test_data_set_0/input_2.pb"
+	if grep -q 'function.*LayerNormalization-17' "$T/out"; then ok; else bad "LayerNormalization not inlined"; fi
+	expect 0 $OX check "$LN/model.onnx" "$T/lg/ln.onnx"
+fi
+# an op nothing can rewrite: exit 1, no output unless --allow-partial
+DQ=/usr/share/libonnx-testdata/data/node/test_dynamicquantizelinear
+if [ -d "$DQ" ]; then
+	expect 1 $OX legalize "$DQ/model.onnx" --target tensorrt -o "$T/lg/dq.onnx"
+	if [ ! -e "$T/lg/dq.onnx" ]; then ok; else bad "legalize wrote a partial result without --allow-partial"; fi
+	expect 1 $OX legalize "$DQ/model.onnx" --target tensorrt -o "$T/lg/dq.onnx" --allow-partial
+	if [ -s "$T/lg/dq.onnx" ]; then ok; else bad "--allow-partial wrote nothing"; fi
+fi
+expect 2 $OX legalize "$SRC/examples/tinycnn.onnx" -o "$T/lg/x.onnx"
+expect 2 $OX legalize "$SRC/examples/tinycnn.onnx" --target nosuchruntime -o "$T/lg/x.onnx"
+expect 2 $VG $OX legalize "$SRC/tests/bad/cycle.onnx" --target opset:11 -o "$T/lg/x.onnx"
+if [ "$(wc -l <"$T/err")" -eq 1 ] && grep -q cycle.onnx "$T/err" && [ ! -e "$T/lg/x.onnx" ]; then ok; else bad "legalize on a broken model: $(cat "$T/err")"; fi
+
 # --- external data ---
 mkdir -p "$T/ext"
 expect 0 $OX optimize "$SRC/tests/models/external_data.onnx" -o "$T/ext/moved.onnx"
