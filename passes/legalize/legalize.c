@@ -309,7 +309,7 @@ wants_fold(const struct ox_audit_check *ck)
 static int
 fold(struct lg *c)
 {
-	struct ox_pipeline_opts po = { "fold_constants", NULL, false, 0, 0, false, false };
+	struct ox_pipeline_opts po = { .passes = "fold_constants" };
 	struct ox_pipeline_report pr;
 	long n = 0;
 	int r;
