@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "exec.h"
 #include "onnx_io.h"
 
 const char *ox_prog = "onnx-opt";
@@ -67,6 +68,17 @@ ox_cli_parse_size(const char *s, size_t *out)
 		return false;
 	*out = (size_t)(v * mul);
 	return true;
+}
+
+int
+ox_cli_memory_limit(const char *cmd, const char *arg)
+{
+	size_t n;
+
+	if (!ox_cli_parse_size(arg, &n))
+		return ox_cli_usage_error(cmd, "bad --memory-limit '%s' (want bytes, K, M or G)", arg);
+	ox_exec_set_memory_limit(n);
+	return 0;
 }
 
 const char *

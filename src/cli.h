@@ -32,6 +32,10 @@ struct ox_model *ox_cli_load(const char *path);
 /* Parse a byte count ("4096", "64K", "16M", "1G"); false when malformed. */
 bool ox_cli_parse_size(const char *s, size_t *out);
 
+/* --memory-limit BYTES (K, M, G allowed; 0 for the default): set the executor's
+ * limit. 0, or OX_EXIT_ERROR after a usage error for cmd. */
+int ox_cli_memory_limit(const char *cmd, const char *arg);
+
 /* Human-readable byte count ("49.4 KB") in buf. */
 const char *ox_cli_bytes(double n, char *buf, size_t len);
 
