@@ -526,7 +526,8 @@ ox_cmd_check(int argc, char **argv)
 		if (!strcmp(json_path, "-"))
 			jrc = json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_ENSURE_ASCII | JSON_REAL_PRECISION(9));
 		else
-			jrc = json_dump_file(doc, json_path, JSON_INDENT(2) | JSON_ENSURE_ASCII | JSON_REAL_PRECISION(9));
+			jrc = ox_cli_write_json(doc, json_path, JSON_INDENT(2) | JSON_ENSURE_ASCII |
+						JSON_REAL_PRECISION(9));
 		if (jrc < 0) {
 			d.file = json_path;
 			ox_diag_error(&d, OX_EIO, "cannot write the JSON report: %s", strerror(errno));

@@ -68,7 +68,7 @@ write_report(const struct ox_convert_report *rep, const char *model, const char 
 		json_array_append_new(items, e);
 	}
 	json_object_set_new(o, "unconverted", items);
-	r = json_dump_file(o, path, JSON_INDENT(2));
+	r = ox_cli_write_json(o, path, JSON_INDENT(2));
 	json_decref(o);
 	return r;
 }

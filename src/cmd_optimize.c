@@ -86,7 +86,7 @@ write_report(const char *path, const char *in, const char *out,
 	json_object_set_new(root, "ops", ops);
 	json_object_set_new(root, "size", json_pack("{s:I, s:I}", "before", (json_int_t)rep->size_before,
 						    "after", (json_int_t)rep->size_after));
-	r = json_dump_file(root, path, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	r = ox_cli_write_json(root, path, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	json_decref(root);
 	return r;
 }

@@ -34,6 +34,7 @@ struct ctx {
 	ProtobufCAllocator pa;
 	int depth;
 	const struct zc *zc; /* tickets for raw_data left in the mapped file, or NULL */
+	size_t n_nodes, n_values;   /* against OX_MAX_NODES and OX_MAX_VALUES */
 };
 
 static const uint8_t *zc_redeem(const struct zc *z, const ProtobufCBinaryData *raw, size_t *len);
@@ -573,15 +574,16 @@ import_subgraph(struct ctx *c, Onnx__GraphProto *gp, struct ox_node *owner, stru
 /* --- sparse tensors: kept as blobs, but their shape and indices are checked here, so
  * that nothing densifying one later can index outside it. --- */
 
-/* Index i of a sparse tensor's int64 indices (raw_data or int64_data). */
+/* Index i of a sparse tensor's int64 indices (raw bytes, or int64_data when raw is
+ * NULL). */
 static int64_t
-sparse_index(const Onnx__TensorProto *ip, size_t i)
+sparse_index(const Onnx__TensorProto *ip, const uint8_t *raw, size_t i)
 {
 	int64_t v;
 
-	if (!ip->has_raw_data)
+	if (!raw)
 		return ip->int64_data[i];
-	memcpy(&v, ip->raw_data.data + 8 * i, 8);
+	memcpy(&v, raw + 8 * i, 8);
 	return v;
 }
 
@@ -591,7 +593,8 @@ check_sparse(struct ctx *c, const Onnx__SparseTensorProto *sp)
 	const Onnx__TensorProto *vp = sp->values, *ip = sp->indices;
 	const char *name = vp && vp->name ? vp->name : "(unnamed)";
 	int64_t dense, nnz;
-	size_t count, rank = sp->n_dims;
+	size_t count, rank = sp->n_dims, raw_len = 0;
+	const uint8_t *raw = NULL;
 
 	if (!vp)
 		return ERR(c, OX_EINVAL, "sparse tensor has no values tensor");
@@ -612,21 +615,25 @@ check_sparse(struct ctx *c, const Onnx__SparseTensorProto *sp)
 				 (long long)nnz) : 0;
 	if (ip->has_data_location && ip->data_location == ONNX__TENSOR_PROTO__DATA_LOCATION__EXTERNAL)
 		return ERR(c, OX_EUNSUPPORTED, "sparse tensor '%s': indices stored externally", name);
-	if (ip->data_type != OX_INT64 || (ip->has_raw_data && ip->raw_data.len % 8))
+	if (ip->has_raw_data && !(raw = zc_redeem(c->zc, &ip->raw_data, &raw_len))) {
+		raw = ip->raw_data.data ? ip->raw_data.data : (const uint8_t *)"";
+		raw_len = ip->raw_data.len;
+	}
+	if (ip->data_type != OX_INT64 || raw_len % 8)
 		return ERR(c, OX_EINVAL, "sparse tensor '%s': indices must be int64", name);
-	count = ip->has_raw_data ? ip->raw_data.len / 8 : ip->n_int64_data;
+	count = raw ? raw_len / 8 : ip->n_int64_data;
 	if (count == (size_t)nnz && ip->n_dims <= 1) {
 		for (size_t i = 0; i < count; i++)
-			if (sparse_index(ip, i) < 0 || sparse_index(ip, i) >= dense)
+			if (sparse_index(ip, raw, i) < 0 || sparse_index(ip, raw, i) >= dense)
 				return ERR(c, OX_EINVAL, "sparse tensor '%s': index %lld at position %zu is outside [0, %lld)",
-					   name, (long long)sparse_index(ip, i), i, (long long)dense);
+					   name, (long long)sparse_index(ip, raw, i), i, (long long)dense);
 		return 0;
 	}
 	if (rank && count / rank == (size_t)nnz && count % rank == 0 && ip->n_dims == 2) {
 		for (size_t i = 0; i < count; i++)
-			if (sparse_index(ip, i) < 0 || sparse_index(ip, i) >= sp->dims[i % rank])
+			if (sparse_index(ip, raw, i) < 0 || sparse_index(ip, raw, i) >= sp->dims[i % rank])
 				return ERR(c, OX_EINVAL, "sparse tensor '%s': index %lld at position %zu is outside [0, %lld)",
-					   name, (long long)sparse_index(ip, i), i / rank, (long long)sp->dims[i % rank]);
+					   name, (long long)sparse_index(ip, raw, i), i / rank, (long long)sp->dims[i % rank]);
 		return 0;
 	}
 	return ERR(c, OX_EINVAL, "sparse tensor '%s' has %zu indices for %lld values", name, count, (long long)nnz);
@@ -657,6 +664,8 @@ check_attr_type(struct ctx *c, const Onnx__AttributeProto *ap)
 	unsigned have = attr_fields(ap), other;
 	int k = 0;
 
+	if (!ap->name || !*ap->name)
+		return ERR(c, OX_EINVAL, "an attribute has an empty name");
 	if (!ap->has_type || ap->type <= 0 || ap->type > 14)
 		return 0;
 	other = have & ~(1u << ap->type);
@@ -781,6 +790,8 @@ define(struct ctx *c, struct ox_graph *g, const char *name, struct ox_value **ou
 	if (ox_graph_lookup(g, name))
 		return ERR(c, OX_EINVAL, "graph '%s': value '%s' is defined more than once",
 			   g->name ? g->name : "", name);
+	if (++c->n_values > OX_MAX_VALUES)
+		return ERR(c, OX_ELIMIT, "the model defines more than %zu values", OX_MAX_VALUES);
 	v = ox_value_new(g, name);
 	if (!v)
 		return NOMEM(c);
@@ -797,6 +808,8 @@ import_node_shell(struct ctx *c, Onnx__NodeProto *np, struct ox_graph *g)
 
 	if (!node)
 		return NOMEM(c);
+	if (++c->n_nodes > OX_MAX_NODES)
+		return ERR(c, OX_ELIMIT, "the model has more than %zu nodes", OX_MAX_NODES);
 	slot = ox_arena_push(c->a, &g->nodes, &g->n_nodes, &g->cap_nodes, sizeof *g->nodes);
 	if (!slot)
 		return NOMEM(c);
