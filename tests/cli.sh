@@ -17,7 +17,7 @@ bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
 
 # valgrind, unless the binary is built with AddressSanitizer (which checks the same
 # things itself, and does not run under valgrind). The full bad-model matrix under
-# valgrind takes a long time: each model goes through two subcommands under it (in
+# valgrind takes a long time: each model goes through one subcommand under it (in
 # turn, so every subcommand is covered), and the rest run natively; OX_VALGRIND_ALL=1
 # runs everything under valgrind.
 VG=
@@ -55,7 +55,7 @@ refuse() {
 		mkdir -p "$T/res"
 		printf keep >"$T/res/keep.onnx"
 		vg=
-		if [ -n "${OX_VALGRIND_ALL:-}" ] || [ $(((nref + k) % 6)) -eq 0 ]; then vg=$VG; fi
+		if [ -n "${OX_VALGRIND_ALL:-}" ] || [ $(((nref + k) % 11)) -eq 0 ]; then vg=$VG; fi
 		# shellcheck disable=SC2086
 		$vg $OX $cmd "$f" >"$T/out" 2>"$T/err"
 		rc=$?
