@@ -31,7 +31,7 @@ same_tensor(const struct ox_tensor *a, const struct ox_tensor *b)
 	if (a->dtype == OX_STRING || b->dtype == OX_STRING)
 		return false;
 	return a->dtype == b->dtype && a->ndim == b->ndim && a->nbytes == b->nbytes &&
-	       memcmp(a->dims, b->dims, (size_t)a->ndim * sizeof *a->dims) == 0 &&
+	       (!a->ndim || memcmp(a->dims, b->dims, (size_t)a->ndim * sizeof *a->dims) == 0) &&
 	       (!a->nbytes || (a->data && b->data && memcmp(a->data, b->data, a->nbytes) == 0));
 }
 

@@ -6,11 +6,17 @@
 #include <ctype.h>
 #include <errno.h>
 #include <pthread.h>
+#include <jansson.h>
+#include <stdio.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
+
+#include "exec.h"
+#include "onnx_io.h"
 
 const char *ox_prog = "onnx-opt";
 
@@ -251,6 +257,57 @@ ox_cli_parse_size(const char *s, size_t *out)
 		return false;
 	*out = (size_t)(v * mul);
 	return true;
+}
+
+int
+ox_cli_write_json(const json_t *doc, const char *path, size_t flags)
+{
+	char *tmp;
+	FILE *f = NULL;
+	mode_t mask;
+	int fd, e;
+	bool ok;
+
+	if (asprintf(&tmp, "%s.tmp-XXXXXX", path) < 0)
+		return -1;
+	if ((fd = mkstemp(tmp)) < 0 || !(f = fdopen(fd, "w"))) {
+		e = errno;
+		if (fd >= 0) {
+			close(fd);
+			unlink(tmp);
+		}
+		free(tmp);
+		errno = e;
+		return -1;
+	}
+	/* mkstemp makes the file 0600; a report gets the usual mode. */
+	mask = umask(0);
+	umask(mask);
+	fchmod(fd, 0666 & ~mask);
+	ok = json_dumpf(doc, f, flags) == 0 && fputc('\n', f) != EOF && fflush(f) == 0 &&
+	     fsync(fd) == 0;
+	e = errno;
+	ok = fclose(f) == 0 && ok;
+	if (ok && rename(tmp, path) == 0) {
+		free(tmp);
+		return 0;
+	}
+	e = errno ? errno : e;
+	unlink(tmp);
+	free(tmp);
+	errno = e;
+	return -1;
+}
+
+int
+ox_cli_memory_limit(const char *cmd, const char *arg)
+{
+	size_t n;
+
+	if (!ox_cli_parse_size(arg, &n))
+		return ox_cli_usage_error(cmd, "bad --memory-limit '%s' (want bytes, K, M or G)", arg);
+	ox_exec_set_memory_limit(n);
+	return 0;
 }
 
 const char *

@@ -65,6 +65,16 @@ int ox_cli_batch(size_t n, int jobs, const char *label, char *const *what,
 /* Parse a byte count ("4096", "64K", "16M", "1G"); false when malformed. */
 bool ox_cli_parse_size(const char *s, size_t *out);
 
+/* --memory-limit BYTES (K, M, G allowed; 0 for the default): set the executor's
+ * limit. 0, or OX_EXIT_ERROR after a usage error for cmd. */
+int ox_cli_memory_limit(const char *cmd, const char *arg);
+
+/* Write doc (json_dumpf flags) to path atomically: a temporary file in the same
+ * directory, fsync, rename; on failure nothing is left behind, an existing file is
+ * untouched, and -1 returns with errno set. */
+struct json_t;
+int ox_cli_write_json(const struct json_t *doc, const char *path, size_t flags);
+
 /* Human-readable byte count ("49.4 KB") in buf. */
 const char *ox_cli_bytes(double n, char *buf, size_t len);
 

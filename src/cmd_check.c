@@ -54,6 +54,8 @@ help(void)
 	       "      --expect DIR         compare one MODEL with DIR/output_K.pb\n"
 	       "      --json FILE          write the report as JSON (docs/check-json.md);\n"
 	       "                           '-' prints it instead of the table\n"
+	       "      --memory-limit BYTES most memory the tensors of a run may take (K, M,\n"
+	       "                           G allowed; default 75%% of RAM, at most 16G)\n"
 	       "  -h, --help               show this help\n\n"
 	       "Exit status: 0 every output within tolerance, 1 some output differs,\n"
 	       "2 usage, input or run error.\n",
@@ -394,7 +396,7 @@ int
 ox_cmd_check(int argc, char **argv)
 {
 	enum { OPT_SEED = 256, OPT_SHAPE, OPT_RTOL, OPT_ATOL, OPT_ULP, OPT_JSON, OPT_POS,
-	       OPT_LOCALIZE, OPT_EXPECT };
+	       OPT_LOCALIZE, OPT_EXPECT, OPT_MEMLIMIT };
 	static const struct option opts[] = {
 		{ "input", required_argument, NULL, 'i' },
 		{ "sets", required_argument, NULL, 'n' },
@@ -407,6 +409,7 @@ ox_cmd_check(int argc, char **argv)
 		{ "by-position", no_argument, NULL, OPT_POS },
 		{ "localize", no_argument, NULL, OPT_LOCALIZE },
 		{ "expect", required_argument, NULL, OPT_EXPECT },
+		{ "memory-limit", required_argument, NULL, OPT_MEMLIMIT },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -480,6 +483,11 @@ ox_cmd_check(int argc, char **argv)
 		case OPT_POS: o.by_position = true; break;
 		case OPT_LOCALIZE: localize = true; break;
 		case OPT_EXPECT: expect = optarg; break;
+		case OPT_MEMLIMIT:
+			if ((rc = ox_cli_memory_limit("check", optarg)) != 0)
+				goto done;
+			rc = OX_EXIT_ERROR;
+			break;
 		case 'h':
 			help();
 			rc = OX_EXIT_OK;
@@ -541,7 +549,8 @@ ox_cmd_check(int argc, char **argv)
 		if (!strcmp(json_path, "-"))
 			jrc = json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_ENSURE_ASCII | JSON_REAL_PRECISION(9));
 		else
-			jrc = json_dump_file(doc, json_path, JSON_INDENT(2) | JSON_ENSURE_ASCII | JSON_REAL_PRECISION(9));
+			jrc = ox_cli_write_json(doc, json_path, JSON_INDENT(2) | JSON_ENSURE_ASCII |
+						JSON_REAL_PRECISION(9));
 		if (jrc < 0) {
 			d.file = json_path;
 			ox_diag_error(&d, OX_EIO, "cannot write the JSON report: %s", strerror(errno));

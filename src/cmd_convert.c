@@ -93,7 +93,7 @@ write_report(const struct ox_convert_report *rep, const char *model, const char 
 
 	if (!o)
 		return -1;
-	r = json_dump_file(o, path, JSON_INDENT(2));
+	r = ox_cli_write_json(o, path, JSON_INDENT(2));
 	json_decref(o);
 	return r;
 }

@@ -31,6 +31,9 @@ help(void)
 	       "      --max-iterations N            bound on those repetitions (default %d)\n"
 	       "      --fold-size-limit BYTES       largest constant that folding may create when it\n"
 	       "                                    grows the model (default 1M; K, M, G allowed)\n"
+	       "      --memory-limit BYTES          most memory for tensors while folding and for\n"
+	       "                                    --check (K, M, G allowed; default 75%% of\n"
+	       "                                    RAM, at most 16G)\n"
 	       "      --report FILE.json            write what each pass did, op counts and sizes\n"
 	       "      --external-data[=FILE]        store large tensors in FILE, beside OUT\n"
 	       "                                    (default FILE: OUT's name + '.data')\n"
@@ -104,7 +107,7 @@ write_report(const char *path, const char *in, const char *out,
 	json_object_set_new(root, "size", json_pack("{s:I, s:I}", "before", (json_int_t)rep->size_before,
 						    "after", (json_int_t)rep->size_after));
 dump:
-	r = json_dump_file(root, path, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	r = ox_cli_write_json(root, path, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	json_decref(root);
 	return r;
 }
@@ -257,7 +260,8 @@ static int
 optimize(int argc, char **argv, struct ox_shape_opt *shapes)
 {
 	enum { OPT_EXT = 256, OPT_EXT_THRESHOLD, OPT_VERIFY, OPT_SKIP, OPT_FIXED, OPT_MAXIT,
-	       OPT_FOLD_LIMIT, OPT_REPORT, OPT_CHECK, OPT_RTOL, OPT_ATOL, OPT_SHAPE, OPT_PARTIAL };
+	       OPT_FOLD_LIMIT, OPT_REPORT, OPT_CHECK, OPT_RTOL, OPT_ATOL, OPT_SHAPE, OPT_PARTIAL,
+	       OPT_MEMLIMIT };
 	static const struct option opts[] = {
 		{ "output", required_argument, NULL, 'o' },
 		{ "passes", required_argument, NULL, 'p' },
@@ -266,6 +270,7 @@ optimize(int argc, char **argv, struct ox_shape_opt *shapes)
 		{ "max-iterations", required_argument, NULL, OPT_MAXIT },
 		{ "fold-size-limit", required_argument, NULL, OPT_FOLD_LIMIT },
 		{ "report", required_argument, NULL, OPT_REPORT },
+		{ "memory-limit", required_argument, NULL, OPT_MEMLIMIT },
 		{ "external-data", optional_argument, NULL, OPT_EXT },
 		{ "external-data-threshold", required_argument, NULL, OPT_EXT_THRESHOLD },
 		{ "verify", no_argument, NULL, OPT_VERIFY },
@@ -348,6 +353,10 @@ optimize(int argc, char **argv, struct ox_shape_opt *shapes)
 			if (errno || *end || end == optarg || it < 1 || it > 1000000)
 				return ox_cli_usage_error("optimize", "bad iteration count '%s'", optarg);
 			po.max_iterations = (int)it;
+			break;
+		case OPT_MEMLIMIT:
+			if (ox_cli_memory_limit("optimize", optarg) != 0)
+				return OX_EXIT_ERROR;
 			break;
 		case OPT_FOLD_LIMIT:
 			if (!ox_cli_parse_size(optarg, &po.fold_size_limit))

@@ -37,6 +37,8 @@ help(void)
 	       "      --shape NAME=AxBxC    dims of input NAME for random data (dynamic dims)\n"
 	       "      --threads N           BLAS threads (default: all cores)\n"
 	       "      --benchmark N         warm up, time N runs, print min/median/max ms as JSON\n"
+	       "      --memory-limit BYTES  most memory the tensors of a run may take (K, M, G\n"
+	       "                            allowed; default 75%% of RAM, at most 16G)\n"
 	       "  -h, --help                show this help\n\n"
 	       "Exit status: 0 ok, 2 usage, input or run error (the message names the node).\n",
 	       ox_prog);
@@ -91,7 +93,7 @@ cmp_double(const void *a, const void *b)
 int
 ox_cmd_run(int argc, char **argv)
 {
-	enum { OPT_SEED = 256, OPT_SHAPE, OPT_THREADS, OPT_BENCH };
+	enum { OPT_SEED = 256, OPT_SHAPE, OPT_THREADS, OPT_BENCH, OPT_MEMLIMIT };
 	static const struct option opts[] = {
 		{ "input", required_argument, NULL, 'i' },
 		{ "output-dir", required_argument, NULL, 'O' },
@@ -99,6 +101,7 @@ ox_cmd_run(int argc, char **argv)
 		{ "shape", required_argument, NULL, OPT_SHAPE },
 		{ "threads", required_argument, NULL, OPT_THREADS },
 		{ "benchmark", required_argument, NULL, OPT_BENCH },
+		{ "memory-limit", required_argument, NULL, OPT_MEMLIMIT },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -148,6 +151,11 @@ ox_cmd_run(int argc, char **argv)
 				rc = ox_cli_usage_error("run", "bad thread count '%s'", optarg);
 				goto done;
 			}
+			break;
+		case OPT_MEMLIMIT:
+			if ((rc = ox_cli_memory_limit("run", optarg)) != 0)
+				goto done;
+			rc = OX_EXIT_ERROR;
 			break;
 		case OPT_BENCH:
 			bench = strtol(optarg, &end, 10);

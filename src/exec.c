@@ -13,9 +13,11 @@
 #include <cblas.h>
 #include <math.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "ops/fast.h"
 #include "ops/kernel.h"
@@ -44,6 +46,95 @@ static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct blk *pool_head;
 static size_t pool_bytes;
 
+/* --memory-limit: every block the executor holds (live or pooled) counts; a block
+ * that would take the total past the limit first empties the pool, then fails, and
+ * the kernel's out-of-memory error says which limit it hit. */
+static atomic_size_t mem_limit;   /* 0 until first use: then the default */
+static atomic_size_t mem_held;
+static atomic_bool mem_hit;
+
+size_t
+ox_exec_default_memory_limit(void)
+{
+	long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+	size_t cap = (size_t)16 << 30, ram;
+
+	if (pages <= 0 || page <= 0 || (uint64_t)pages > SIZE_MAX / (uint64_t)page)
+		return cap;
+	ram = (size_t)pages * (size_t)page / 4 * 3;
+	return ram < cap ? ram : cap;
+}
+
+void
+ox_exec_set_memory_limit(size_t bytes)
+{
+	atomic_store(&mem_limit, bytes ? bytes : ox_exec_default_memory_limit());
+}
+
+size_t
+ox_exec_memory_limit(void)
+{
+	size_t l = atomic_load(&mem_limit);
+
+	if (!l) {
+		l = ox_exec_default_memory_limit();
+		atomic_store(&mem_limit, l);
+	}
+	return l;
+}
+
+bool
+ox_exec_memory_limit_hit(void)
+{
+	return atomic_load(&mem_hit);
+}
+
+/* The error for a failed allocation: which limit it hit. */
+static int
+nomem(struct ox_diag *d)
+{
+	if (ox_exec_memory_limit_hit())
+		return ox_diag_error(d, OX_ENOMEM, "over the memory limit of %zu bytes (--memory-limit)",
+				     ox_exec_memory_limit());
+	return ox_diag_error(d, OX_ENOMEM, "out of memory");
+}
+
+static void
+pool_drain(void)
+{
+	struct blk *b, *next;
+
+	pthread_mutex_lock(&pool_lock);
+	b = pool_head;
+	pool_head = NULL;
+	pool_bytes = 0;
+	pthread_mutex_unlock(&pool_lock);
+	for (; b; b = next) {
+		next = b->next;
+		atomic_fetch_sub(&mem_held, b->cap);
+		free(b);
+	}
+}
+
+/* Reserve size bytes against the limit; false when they do not fit. */
+static bool
+mem_reserve(size_t size)
+{
+	size_t limit = ox_exec_memory_limit();
+
+	for (int tries = 0; tries < 2; tries++) {
+		size_t held = atomic_load(&mem_held);
+
+		while (size <= limit && held <= limit - size)
+			if (atomic_compare_exchange_weak(&mem_held, &held, held + size))
+				return true;
+		if (tries == 0)
+			pool_drain();
+	}
+	atomic_store(&mem_hit, true);
+	return false;
+}
+
 /* A block of at least size bytes after the prefix; its start is XALIGN-aligned. */
 static void *
 blk_alloc(size_t size)
@@ -66,8 +157,12 @@ blk_alloc(size_t size)
 		if (b)
 			return (char *)b + XALIGN;
 	}
-	if (size > SIZE_MAX - XALIGN || posix_memalign((void **)&p, XALIGN, XALIGN + size) != 0)
+	if (size > SIZE_MAX - XALIGN || !mem_reserve(size))
 		return NULL;
+	if (posix_memalign((void **)&p, XALIGN, XALIGN + size) != 0) {
+		atomic_fetch_sub(&mem_held, size);
+		return NULL;
+	}
 	b = (struct blk *)p;
 	b->cap = size;
 	return p + XALIGN;
@@ -91,6 +186,8 @@ blk_free(void *q)
 		}
 		pthread_mutex_unlock(&pool_lock);
 	}
+	if (b)
+		atomic_fetch_sub(&mem_held, b->cap);
 	free(b);
 }
 
@@ -875,7 +972,7 @@ run_frame(struct ox_frame *f, struct ox_tensor **outputs)
 			outputs[i] = ox_xtensor_copy(t);
 		}
 		if (!outputs[i]) {
-			r = ox_diag_error(f->d, OX_ENOMEM, "out of memory");
+			r = nomem(f->d);
 			goto done;
 		}
 	}
@@ -968,6 +1065,7 @@ ox_exec_run_cached(struct ox_model *m, struct ox_exec_cache *cache, struct ox_te
 
 	if (!g)
 		return ox_diag_error(d, OX_EINVAL, "the model has no graph");
+	atomic_store(&mem_hit, false);
 	for (size_t i = 0; i < g->n_outputs; i++)
 		outputs[i] = NULL;
 	if (n_inputs != ox_exec_n_feeds(g))

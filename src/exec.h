@@ -61,6 +61,17 @@ void ox_xtensor_free(struct ox_tensor *t);
  * n <= 0 leaves the count as it is. */
 void ox_exec_set_threads(int n);
 
+/* --memory-limit: the most, in bytes, that the executor's tensors (and the blocks it
+ * keeps for reuse) may take at once, in this process; constant folding runs through
+ * the same allocator. 0 restores the default. An allocation past the limit fails as
+ * out of memory, and the kernel's error names the limit. */
+void ox_exec_set_memory_limit(size_t bytes);
+size_t ox_exec_memory_limit(void);
+/* min(75% of physical memory, 16 GiB). */
+size_t ox_exec_default_memory_limit(void);
+/* True once an allocation has failed against the limit. */
+bool ox_exec_memory_limit_hit(void);
+
 /* The number of g's inputs that are fed (those without an initializer), in order. */
 size_t ox_exec_n_feeds(const struct ox_graph *g);
 

@@ -179,6 +179,10 @@ struct ox_model {
 /* Limits that keep hostile models from exhausting the machine. */
 #define OX_MAX_GRAPH_DEPTH 64       /* nested subgraphs */
 #define OX_MAX_RANK 64
+/* Nodes and named values in one model, all graphs together: the largest models in
+ * use have a few hundred thousand. */
+#define OX_MAX_NODES ((size_t)1 << 24)
+#define OX_MAX_VALUES ((size_t)1 << 25)
 
 /* --- model --- */
 

@@ -34,6 +34,7 @@ struct ctx {
 	ProtobufCAllocator pa;
 	int depth;
 	const struct zc *zc; /* tickets for raw_data left in the mapped file, or NULL */
+	size_t n_nodes, n_values;   /* against OX_MAX_NODES and OX_MAX_VALUES */
 };
 
 static const uint8_t *zc_redeem(const struct zc *z, const ProtobufCBinaryData *raw, size_t *len);
@@ -483,6 +484,12 @@ import_tensor(struct ctx *c, Onnx__TensorProto *tp, struct ox_tensor **out)
 		return NOMEM(c);
 	if (ox_dtype_bits(t->dtype) && !ox_dtype_nbytes(t->dtype, t->nelem, &t->nbytes))
 		return ERR(c, OX_EINVAL, "tensor '%s' is too large", tname);
+	/* An unknown code is kept on a type, but data of unknown element size cannot be
+	 * checked against the shape. */
+	if (t->dtype != OX_STRING && t->dtype != OX_UNDEFINED && !ox_dtype_bits(t->dtype) &&
+	    (tp->has_raw_data || nfields || tp->has_data_location))
+		return ERR(c, OX_EINVAL, "tensor '%s' has element type %d, which ONNX does not define",
+			   tname, (int)t->dtype);
 
 	if (tp->has_data_location && tp->data_location == ONNX__TENSOR_PROTO__DATA_LOCATION__EXTERNAL) {
 		t->store = OX_STORE_EXTERNAL;
@@ -564,10 +571,128 @@ import_subgraph(struct ctx *c, Onnx__GraphProto *gp, struct ox_node *owner, stru
 	return r;
 }
 
+/* --- sparse tensors: kept as blobs, but their shape and indices are checked here, so
+ * that nothing densifying one later can index outside it. --- */
+
+/* Index i of a sparse tensor's int64 indices (raw bytes, or int64_data when raw is
+ * NULL). */
+static int64_t
+sparse_index(const Onnx__TensorProto *ip, const uint8_t *raw, size_t i)
+{
+	int64_t v;
+
+	if (!raw)
+		return ip->int64_data[i];
+	memcpy(&v, raw + 8 * i, 8);
+	return v;
+}
+
+static int
+check_sparse(struct ctx *c, const Onnx__SparseTensorProto *sp)
+{
+	const Onnx__TensorProto *vp = sp->values, *ip = sp->indices;
+	const char *name = vp && vp->name ? vp->name : "(unnamed)";
+	int64_t dense, nnz;
+	size_t count, rank = sp->n_dims, raw_len = 0;
+	const uint8_t *raw = NULL;
+
+	if (!vp)
+		return ERR(c, OX_EINVAL, "sparse tensor has no values tensor");
+	if (rank > OX_MAX_RANK)
+		return ERR(c, OX_ELIMIT, "sparse tensor '%s' has rank %zu (limit %d)", name, rank, OX_MAX_RANK);
+	if (vp->n_dims != 1)
+		return ERR(c, OX_EINVAL, "sparse tensor '%s': values must have rank 1, not %zu", name, vp->n_dims);
+	dense = ox_shape_numel((int)rank, sp->dims);
+	nnz = vp->dims[0];
+	if (dense < 0)
+		return ERR(c, OX_EINVAL, "sparse tensor '%s' has a dense dimension below zero or too many elements",
+			   name);
+	if (nnz < 0 || nnz > dense)
+		return ERR(c, OX_EINVAL, "sparse tensor '%s' has %lld values for %lld dense elements", name,
+			   (long long)nnz, (long long)dense);
+	if (!ip)
+		return nnz ? ERR(c, OX_EINVAL, "sparse tensor '%s' has %lld values but no indices", name,
+				 (long long)nnz) : 0;
+	if (ip->has_data_location && ip->data_location == ONNX__TENSOR_PROTO__DATA_LOCATION__EXTERNAL)
+		return ERR(c, OX_EUNSUPPORTED, "sparse tensor '%s': indices stored externally", name);
+	if (ip->has_raw_data && !(raw = zc_redeem(c->zc, &ip->raw_data, &raw_len))) {
+		raw = ip->raw_data.data ? ip->raw_data.data : (const uint8_t *)"";
+		raw_len = ip->raw_data.len;
+	}
+	if (ip->data_type != OX_INT64 || raw_len % 8)
+		return ERR(c, OX_EINVAL, "sparse tensor '%s': indices must be int64", name);
+	count = raw ? raw_len / 8 : ip->n_int64_data;
+	if (count == (size_t)nnz && ip->n_dims <= 1) {
+		for (size_t i = 0; i < count; i++)
+			if (sparse_index(ip, raw, i) < 0 || sparse_index(ip, raw, i) >= dense)
+				return ERR(c, OX_EINVAL, "sparse tensor '%s': index %lld at position %zu is outside [0, %lld)",
+					   name, (long long)sparse_index(ip, raw, i), i, (long long)dense);
+		return 0;
+	}
+	if (rank && count / rank == (size_t)nnz && count % rank == 0 && ip->n_dims == 2) {
+		for (size_t i = 0; i < count; i++)
+			if (sparse_index(ip, raw, i) < 0 || sparse_index(ip, raw, i) >= sp->dims[i % rank])
+				return ERR(c, OX_EINVAL, "sparse tensor '%s': index %lld at position %zu is outside [0, %lld)",
+					   name, (long long)sparse_index(ip, raw, i), i / rank, (long long)sp->dims[i % rank]);
+		return 0;
+	}
+	return ERR(c, OX_EINVAL, "sparse tensor '%s' has %zu indices for %lld values", name, count, (long long)nnz);
+}
+
+/* The value fields an attribute holds, one bit per AttributeType code. */
+static unsigned
+attr_fields(const Onnx__AttributeProto *ap)
+{
+	return (unsigned)ap->has_f << 1 | (unsigned)ap->has_i << 2 | (unsigned)ap->has_s << 3 |
+	       (unsigned)!!ap->t << 4 | (unsigned)!!ap->g << 5 | (unsigned)!!ap->n_floats << 6 |
+	       (unsigned)!!ap->n_ints << 7 | (unsigned)!!ap->n_strings << 8 |
+	       (unsigned)!!ap->n_tensors << 9 | (unsigned)!!ap->n_graphs << 10 |
+	       (unsigned)!!ap->sparse_tensor << 11 | (unsigned)!!ap->n_sparse_tensors << 12 |
+	       (unsigned)!!ap->tp << 13 | (unsigned)!!ap->n_type_protos << 14;
+}
+
+static const char *const attr_type_names[] = {
+	"UNDEFINED", "FLOAT", "INT", "STRING", "TENSOR", "GRAPH", "FLOATS", "INTS", "STRINGS",
+	"TENSORS", "GRAPHS", "SPARSE_TENSOR", "SPARSE_TENSORS", "TYPE_PROTO", "TYPE_PROTOS",
+};
+
+/* A value in a field that the declared type does not name: which value is meant is
+ * anybody's guess, so the model is refused. */
+static int
+check_attr_type(struct ctx *c, const Onnx__AttributeProto *ap)
+{
+	unsigned have = attr_fields(ap), other;
+	int k = 0;
+
+	if (!ap->name || !*ap->name)
+		return ERR(c, OX_EINVAL, "an attribute has an empty name");
+	if (!ap->has_type || ap->type <= 0 || ap->type > 14)
+		return 0;
+	other = have & ~(1u << ap->type);
+	if (!other)
+		return 0;
+	while (!(other & (1u << k)))
+		k++;
+	return ERR(c, OX_EINVAL, "attribute '%s' is typed %s but holds a%s %s value", ap->name ? ap->name : "",
+		   attr_type_names[ap->type], k == 2 || k == 7 ? "n" : "", attr_type_names[k]);
+}
+
 static int
 import_attr(struct ctx *c, Onnx__AttributeProto *ap, struct ox_attr *a, struct ox_node *owner)
 {
 	int r;
+
+	c->d->node = owner ? owner->name : NULL;
+	c->d->op = owner ? owner->op_type : NULL;
+	r = check_attr_type(c, ap);
+	c->d->node = c->d->op = NULL;
+	if (r < 0)
+		return r;
+	if (ap->sparse_tensor && (r = check_sparse(c, ap->sparse_tensor)) < 0)
+		return r;
+	for (size_t i = 0; i < ap->n_sparse_tensors; i++)
+		if ((r = check_sparse(c, ap->sparse_tensors[i])) < 0)
+			return r;
 
 	a->name = ap->name;
 	a->has_type = ap->has_type;
@@ -665,6 +790,8 @@ define(struct ctx *c, struct ox_graph *g, const char *name, struct ox_value **ou
 	if (ox_graph_lookup(g, name))
 		return ERR(c, OX_EINVAL, "graph '%s': value '%s' is defined more than once",
 			   g->name ? g->name : "", name);
+	if (++c->n_values > OX_MAX_VALUES)
+		return ERR(c, OX_ELIMIT, "the model defines more than %zu values", OX_MAX_VALUES);
 	v = ox_value_new(g, name);
 	if (!v)
 		return NOMEM(c);
@@ -681,6 +808,8 @@ import_node_shell(struct ctx *c, Onnx__NodeProto *np, struct ox_graph *g)
 
 	if (!node)
 		return NOMEM(c);
+	if (++c->n_nodes > OX_MAX_NODES)
+		return ERR(c, OX_ELIMIT, "the model has more than %zu nodes", OX_MAX_NODES);
 	slot = ox_arena_push(c->a, &g->nodes, &g->n_nodes, &g->cap_nodes, sizeof *g->nodes);
 	if (!slot)
 		return NOMEM(c);
@@ -817,6 +946,8 @@ import_graph(struct ctx *c, Onnx__GraphProto *gp, struct ox_graph *g)
 
 		if (v && (v->init || v->is_sparse || !v->is_input))
 			return ERR(c, OX_EINVAL, "sparse initializer '%s' is defined more than once", name);
+		if ((r = check_sparse(c, sp)) < 0)
+			return r;
 		if (!v && (r = define(c, g, name, &v)) < 0)
 			return r;
 		v->is_sparse = true;
@@ -1012,10 +1143,38 @@ check_sub(struct ox_graph *sub, void *d)
 	return check_acyclic(sub, d);
 }
 
+/* A node of g that reads its own output, directly or from inside one of its
+ * subgraphs: a cycle of one node, which the sort does not see (it skips self-edges). */
+static int
+check_self_loops(struct ox_graph *g, struct ox_diag *d)
+{
+	for (size_t i = 0; i < g->n_nodes; i++) {
+		struct ox_node *node = g->nodes[i];
+
+		for (int o = 0; o < node->n_out; o++) {
+			struct ox_value *v = node->out[o];
+
+			for (size_t u = 0; v && u < v->n_uses; u++) {
+				struct ox_node *user = v->uses[u].node;
+
+				while (user && user->graph != g)
+					user = user->graph->owner;
+				if (user == node)
+					return ox_diag_error(d, OX_EINVAL, "the graph has a cycle: node '%s' (%s) reads its own output '%s'",
+							     node->name ? node->name : "", node->op_type, v->name);
+			}
+		}
+	}
+	return 0;
+}
+
 static int
 check_acyclic(struct ox_graph *g, struct ox_diag *d)
 {
 	int r;
+
+	if ((r = check_self_loops(g, d)) < 0)
+		return r;
 
 	if (!ox_graph_is_sorted(g)) {
 		/* Not in order: only a cycle makes it an error; the order is kept. */

@@ -1,7 +1,8 @@
 /* tensor.h: element types, value types and tensors of the IR.
  *
  * Element type codes are ONNX's TensorProto.DataType numbers, so they pass through
- * files unchanged; a code onnx-opt does not know is kept, not refused.
+ * files unchanged; a code onnx-opt does not know is kept on a type, not refused (a
+ * tensor holding data of such a type is refused: its size cannot be checked).
  *
  * A tensor's elements are one dense little-endian buffer (sub-byte types packed two
  * or four to a byte, as in raw_data), whatever field the file stored them in; `store`

@@ -1401,6 +1401,16 @@ static const struct {
 	const char *words;
 	int code;
 } load_rules[] = {
+	{ "values must have rank 1", OX_V_SPARSE_VALUES_RANK },
+	{ "has no values tensor", OX_V_SPARSE_VALUES_RANK },
+	{ "dense dimension below zero", OX_V_SPARSE_DIMS },
+	{ "dense elements", OX_V_SPARSE_DIMS },
+	{ "but no indices", OX_V_SPARSE_NO_INDICES },
+	{ "indices must be int64", OX_V_SPARSE_INDICES_TYPE },
+	{ "is outside [0,", OX_V_SPARSE_INDEX_RANGE },
+	{ "indices for", OX_V_SPARSE_INDICES_SHAPE },
+	{ "is typed", OX_V_ATTRIBUTE_VALUE_FIELD },
+	{ "which ONNX does not define", OX_V_DTYPE_UNKNOWN },
 	{ "external data", OX_V_EXTERNAL_DATA },
 	{ "stored externally", OX_V_EXTERNAL_DATA },
 	{ "is not defined", OX_V_UNDEFINED_VALUE },

@@ -55,7 +55,15 @@ ox_kerr(struct ox_kctx *k, int code, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	ox_diag_verror(k->d, code, fmt, ap);
+	if (code == OX_ENOMEM && ox_exec_memory_limit_hit()) {
+		char msg[256];
+
+		vsnprintf(msg, sizeof msg, fmt, ap);
+		ox_diag_error(k->d, code, "%s: over the memory limit of %zu bytes (--memory-limit)",
+			      msg, ox_exec_memory_limit());
+	} else {
+		ox_diag_verror(k->d, code, fmt, ap);
+	}
 	va_end(ap);
 	return code;
 }
