@@ -17,6 +17,7 @@
 #include "equiv.h"
 #include "onnx_io.h"
 #include "targets.h"
+#include "term.h"
 #include "../passes/legalize/legalize.h"
 
 #define DEFAULT_SETS 3
@@ -46,7 +47,6 @@ help(void)
 	       "                          model leaves open are 1 otherwise)\n"
 	       "  -i, --input [NAME=]FILE a TensorProto for an input instead of random data\n"
 	       "                          (repeatable; in input order without NAME=)\n"
-	       "  -q, --quiet             no summary on stdout\n"
 	       "  -h, --help              this text\n\n"
 	       "Exit status: 0 fully supported and numerically equal; 1 something stays\n"
 	       "unsupported (OUT only with --allow-partial) or the check failed (no OUT);\n"
@@ -236,12 +236,11 @@ legalize(int argc, char **argv, struct ox_shape_opt *shapes, char **specs)
 		{ "shape", required_argument, NULL, OPT_SHAPE },
 		{ "input", required_argument, NULL, 'i' },
 		{ "fix", no_argument, NULL, OPT_FIX },
-		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *cmd = argv[0], *out = NULL, *report = NULL, *spec = NULL, *in;
-	bool partial = false, check = true, quiet = false, checked = false, written = false;
+	bool partial = false, check = true, checked = false, written = false;
 	struct ox_lg_report rep = { 0 };
 	struct ox_equiv_report er = { 0 };
 	struct ox_equiv_opts eo;
@@ -257,14 +256,13 @@ legalize(int argc, char **argv, struct ox_shape_opt *shapes, char **specs)
 	eo.shapes = shapes;
 	optind = 1;
 	eo.input_specs = specs;
-	while ((c = getopt_long(argc, argv, "t:o:r:i:pqh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "t:o:r:i:ph", opts, NULL)) != -1) {
 		switch (c) {
 		case 't': spec = optarg; break;
 		case 'o': out = optarg; break;
 		case 'r': report = optarg; break;
 		case 'p': partial = true; break;
 		case 'i': specs[eo.n_input_specs++] = optarg; break;
-		case 'q': quiet = true; break;
 		case OPT_FIX: break;
 		case OPT_NO_CHECK: check = false; break;
 		case OPT_CHECK:
@@ -356,7 +354,7 @@ legalize(int argc, char **argv, struct ox_shape_opt *shapes, char **specs)
 		else
 			written = true;
 	}
-	if (!quiet)
+	if (!ox_term_quiet())
 		summary(&rep, in, t->name, &er, checked);
 	if (n > 0 && !written)
 		fprintf(stderr, "%s %s: %s: %zu node(s) stay unsupported on %s; no output written "
