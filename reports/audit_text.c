@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "audit.h"
+#include "strmap.h"
 #include "table.h"
 
 static enum ox_style
@@ -112,18 +113,21 @@ print_model(FILE *f, const struct ox_audit_model *am, struct ox_target *const *t
 		}
 		/* One suggestion per distinct text, so a long model stays readable. */
 		for (size_t t = 0; t < nt; t++) {
-			const char *last = NULL;
+			struct ox_strmap seen;
 
+			ox_strmap_init(&seen);
 			for (size_t i = 0; i < am->n_nodes_audited; i++) {
 				const struct ox_audit_check *ck = &am->nodes[i].checks[t];
 
 				if (!ck->suggestion || ck->verdict == OX_VERDICT_SUPPORTED ||
-				    (last && !strcmp(last, ck->suggestion)))
+				    ox_strmap_get(&seen, ck->suggestion))
 					continue;
+				/* Out of memory only costs a repeated line. */
+				(void)ox_strmap_put(&seen, ck->suggestion, (void *)ck);
 				fprintf(f, "    %s: %s:%s: suggestion: %s\n", targets[t]->name,
 					am->nodes[i].domain, am->nodes[i].op, ck->suggestion);
-				last = ck->suggestion;
 			}
+			ox_strmap_release(&seen);
 		}
 	}
 	fputc('\n', f);
