@@ -486,22 +486,14 @@ conv_float(struct ox_kctx *k)
 		bool cst = ox_kconst(k, 1);
 
 		if (!cst || !(packed = ox_kcache_get(k, wt->data))) {
-			if (!(packed = malloc((per * (size_t)group + 16) * sizeof *packed))) {
+			if (!(packed = aligned_alloc(64, ((per * (size_t)group + 16) * sizeof *packed + 63) / 64 * 64))) {
 				ox_xtensor_free(colt);
 				return ox_kerr(k, OX_ENOMEM, "out of memory for the packed weights");
 			}
-			for (int64_t g = 0; g < group; g++) {
-				float *pg = ox_gemm_pack_a((const float *)wt->data + g * mg * cg * kprod, (int)(cg * kprod),
-							   (int)mg, (int)(cg * kprod));
-
-				if (!pg) {
-					free(packed);
-					ox_xtensor_free(colt);
-					return ox_kerr(k, OX_ENOMEM, "out of memory for the packed weights");
-				}
-				memcpy(packed + per * (size_t)g, pg, per * sizeof *pg);
-				free(pg);
-			}
+			for (int64_t g = 0; g < group; g++)
+				ox_gemm_pack_a_to(packed + per * (size_t)g,
+						  (const float *)wt->data + g * mg * cg * kprod, (int)(cg * kprod),
+						  (int)mg, (int)(cg * kprod));
 			if (cst && ox_kcache_put(k, wt->data, packed))
 				own_packed = false;
 			else

@@ -22,41 +22,6 @@
 				     optimize("O3", "no-math-errno")))
 #else
 #define OX_VEC
-/* The executor's own float GEMM (ops/sgemm.c): C[m, n] = A[m, k] B[k, n] (row-major),
- * then per element, in this order: + row_bias[i], + col_bias[j], + res[i, j], then the
- * activation. A and B are given raw (a/lda, b/ldb), packed once by ox_gemm_pack_a/b
- * (ap, bp: the whole depth; owned by the caller, free()), or both (raw is needed
- * only when the packed form is absent, or for the fallback without AVX-512). Any
- * pointer but c may be NULL when unused; c, res and the raw operands must not
- * overlap. Returns 0, or -1 when the fallback has no raw operand. */
-enum { OX_ACT_NONE, OX_ACT_RELU, OX_ACT_CLIP };
-struct ox_gemm {
-	int m, n, k;
-	const float *a, *b;
-	int lda, ldb;
-	const float *ap, *bp;
-	float *c;
-	int ldc;
-	const float *row_bias, *col_bias, *res;
-	int ldres;
-	int act;
-	float lo, hi;               /* OX_ACT_CLIP bounds */
-};
-int ox_gemm_run(const struct ox_gemm *g);
-
-/* True when the packed kernel runs on this CPU (AVX-512); without it the packed
- * forms are never read, so callers need not make them. */
-bool ox_gemm_fast(void);
-
-/* A (m x k, lda) or B (k x n, ldb) packed for ox_gemm_run: a new buffer the caller
- * frees with free(), or NULL when out of memory. */
-float *ox_gemm_pack_a(const float *a, int lda, int m, int k);
-float *ox_gemm_pack_b(const float *b, int ldb, int n, int k);
-/* B given transposed: bt is n x k (ldbt), as Gemm's transB = 1 stores it. */
-float *ox_gemm_pack_bt(const float *bt, int ldbt, int n, int k);
-size_t ox_gemm_packed_a_floats(int m, int k);
-size_t ox_gemm_packed_b_floats(int n, int k);
-
 #endif
 
 /* Helpers called from OX_VEC loops must be inlined into each clone to vectorize;
@@ -65,41 +30,6 @@ size_t ox_gemm_packed_b_floats(int n, int k);
 #define OX_VINLINE static inline __attribute__((always_inline))
 #else
 #define OX_VINLINE static inline
-/* The executor's own float GEMM (ops/sgemm.c): C[m, n] = A[m, k] B[k, n] (row-major),
- * then per element, in this order: + row_bias[i], + col_bias[j], + res[i, j], then the
- * activation. A and B are given raw (a/lda, b/ldb), packed once by ox_gemm_pack_a/b
- * (ap, bp: the whole depth; owned by the caller, free()), or both (raw is needed
- * only when the packed form is absent, or for the fallback without AVX-512). Any
- * pointer but c may be NULL when unused; c, res and the raw operands must not
- * overlap. Returns 0, or -1 when the fallback has no raw operand. */
-enum { OX_ACT_NONE, OX_ACT_RELU, OX_ACT_CLIP };
-struct ox_gemm {
-	int m, n, k;
-	const float *a, *b;
-	int lda, ldb;
-	const float *ap, *bp;
-	float *c;
-	int ldc;
-	const float *row_bias, *col_bias, *res;
-	int ldres;
-	int act;
-	float lo, hi;               /* OX_ACT_CLIP bounds */
-};
-int ox_gemm_run(const struct ox_gemm *g);
-
-/* True when the packed kernel runs on this CPU (AVX-512); without it the packed
- * forms are never read, so callers need not make them. */
-bool ox_gemm_fast(void);
-
-/* A (m x k, lda) or B (k x n, ldb) packed for ox_gemm_run: a new buffer the caller
- * frees with free(), or NULL when out of memory. */
-float *ox_gemm_pack_a(const float *a, int lda, int m, int k);
-float *ox_gemm_pack_b(const float *b, int ldb, int n, int k);
-/* B given transposed: bt is n x k (ldbt), as Gemm's transB = 1 stores it. */
-float *ox_gemm_pack_bt(const float *bt, int ldbt, int n, int k);
-size_t ox_gemm_packed_a_floats(int m, int k);
-size_t ox_gemm_packed_b_floats(int n, int k);
-
 #endif
 
 /* expf for loops that vectorize: libm's expf is a call per element and takes a slow
@@ -177,5 +107,7 @@ float *ox_gemm_pack_b(const float *b, int ldb, int n, int k);
 float *ox_gemm_pack_bt(const float *bt, int ldbt, int n, int k);
 size_t ox_gemm_packed_a_floats(int m, int k);
 size_t ox_gemm_packed_b_floats(int n, int k);
+/* ox_gemm_pack_a into dst, which holds ox_gemm_packed_a_floats(m, k) floats. */
+void ox_gemm_pack_a_to(float *dst, const float *a, int lda, int m, int k);
 
 #endif

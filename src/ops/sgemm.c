@@ -102,6 +102,12 @@ ox_gemm_pack_a(const float *a, int lda, int m, int k)
 	return p;
 }
 
+void
+ox_gemm_pack_a_to(float *dst, const float *a, int lda, int m, int k)
+{
+	pack_a(a, lda, m, 0, k, dst);
+}
+
 float *
 ox_gemm_pack_b(const float *b, int ldb, int n, int k)
 {
