@@ -1217,6 +1217,52 @@ read_varint(const uint8_t *p, const uint8_t *end, uint64_t *v)
 	return NULL;
 }
 
+/* One field of a message on the wire: its tag, where the tag ends, and for a
+ * length-delimited field its payload [data, data + len). */
+struct wire_field {
+	uint64_t tag;
+	const uint8_t *after_tag, *data;
+	uint64_t len;
+};
+
+/* Read the field at p: the byte after it, or NULL when it is malformed (groups
+ * included: protobuf-c refuses those itself). */
+static const uint8_t *
+next_field(const uint8_t *p, const uint8_t *end, struct wire_field *wf)
+{
+	uint64_t v;
+
+	if (!(p = read_varint(p, end, &wf->tag)))
+		return NULL;
+	wf->after_tag = p;
+	wf->data = NULL;
+	wf->len = 0;
+	switch (wf->tag & 7) {
+	case 0:
+		return read_varint(p, end, &v);
+	case 1:
+		return (size_t)(end - p) >= 8 ? p + 8 : NULL;
+	case 5:
+		return (size_t)(end - p) >= 4 ? p + 4 : NULL;
+	case 2:
+		if (!(p = read_varint(p, end, &wf->len)) || wf->len > (uint64_t)(end - p))
+			return NULL;
+		wf->data = p;
+		return p + wf->len;
+	default:
+		return NULL;
+	}
+}
+
+/* The descriptor of a length-delimited field of desc, or NULL. */
+static const ProtobufCFieldDescriptor *
+field_of(const ProtobufCMessageDescriptor *desc, const struct wire_field *wf)
+{
+	if ((wf->tag & 7) != 2 || wf->tag >> 3 > UINT32_MAX)
+		return NULL;
+	return protobuf_c_message_descriptor_get_field(desc, (unsigned)(wf->tag >> 3));
+}
+
 static int
 nesting(const ProtobufCMessageDescriptor *desc, const uint8_t *p, const uint8_t *end, int depth)
 {
@@ -1225,42 +1271,20 @@ nesting(const ProtobufCMessageDescriptor *desc, const uint8_t *p, const uint8_t 
 	if (depth > MAX_NESTING)
 		return depth;
 	while (p < end) {
-		uint64_t tag, v;
+		const ProtobufCFieldDescriptor *f;
+		struct wire_field wf;
 
-		if (!(p = read_varint(p, end, &tag)))
-			break;
-		switch (tag & 7) {
-		case 0:
-			p = read_varint(p, end, &v);
-			break;
-		case 1:
-			p = (size_t)(end - p) >= 8 ? p + 8 : NULL;
-			break;
-		case 5:
-			p = (size_t)(end - p) >= 4 ? p + 4 : NULL;
-			break;
-		case 2: {
-			const ProtobufCFieldDescriptor *f;
+		if (!(p = next_field(p, end, &wf)))
+			break; /* malformed: protobuf-c will refuse it */
+		f = field_of(desc, &wf);
+		if (f && f->type == PROTOBUF_C_TYPE_MESSAGE) {
+			int dd = nesting(f->descriptor, wf.data, wf.data + wf.len, depth + 1);
 
-			if (!(p = read_varint(p, end, &v)) || v > (uint64_t)(end - p))
+			if (dd > deepest)
+				deepest = dd;
+			if (deepest > MAX_NESTING)
 				return deepest;
-			f = tag >> 3 <= UINT32_MAX ? protobuf_c_message_descriptor_get_field(desc, (unsigned)(tag >> 3)) : NULL;
-			if (f && f->type == PROTOBUF_C_TYPE_MESSAGE) {
-				int dd = nesting(f->descriptor, p, p + v, depth + 1);
-
-				if (dd > deepest)
-					deepest = dd;
-				if (deepest > MAX_NESTING)
-					return deepest;
-			}
-			p += v;
-			break;
 		}
-		default:
-			return deepest; /* groups or garbage: protobuf-c will refuse it */
-		}
-		if (!p)
-			break;
 	}
 	return deepest;
 }
@@ -1357,76 +1381,56 @@ zc_message(struct zc *z, const ProtobufCMessageDescriptor *desc, const uint8_t *
 	bool tensor = desc == &onnx__tensor_proto__descriptor;
 
 	while (p < end) {
-		const uint8_t *field = p, *q;
+		const uint8_t *field = p;
 		const ProtobufCFieldDescriptor *f;
-		uint64_t tag, len;
+		struct wire_field wf;
+		size_t tag_len;
 
-		if (!(p = read_varint(p, end, &tag)))
+		if (!(p = next_field(p, end, &wf)))
 			return false;
-		switch (tag & 7) {
-		case 0:
-			p = read_varint(p, end, &len);
-			break;
-		case 1:
-			p = (size_t)(end - p) >= 8 ? p + 8 : NULL;
-			break;
-		case 5:
-			p = (size_t)(end - p) >= 4 ? p + 4 : NULL;
-			break;
-		case 2:
-			if (!(q = read_varint(p, end, &len)) || len > (uint64_t)(end - q))
+		f = field_of(desc, &wf);
+		tag_len = (size_t)(wf.after_tag - field);
+		if (f && tensor && f->type == PROTOBUF_C_TYPE_BYTES && strcmp(f->name, "raw_data") == 0 &&
+		    wf.len >= ZC_MIN) {
+			if (!zc_reserve(z, tag_len + 1 + ZC_TICKET))
 				return false;
-			f = tag >> 3 <= UINT32_MAX ? protobuf_c_message_descriptor_get_field(desc, (unsigned)(tag >> 3)) : NULL;
-			if (f && tensor && f->type == PROTOBUF_C_TYPE_BYTES && strcmp(f->name, "raw_data") == 0 &&
-			    len >= ZC_MIN) {
-				if (!zc_reserve(z, (size_t)(p - field) + 1 + ZC_TICKET))
-					return false;
-				if (z->n_refs == z->cap_refs) {
-					size_t cap = z->cap_refs ? 2 * z->cap_refs : 64;
-					struct zc_ref *r = realloc(z->refs, cap * sizeof *r);
+			if (z->n_refs == z->cap_refs) {
+				size_t cap = z->cap_refs ? 2 * z->cap_refs : 64;
+				struct zc_ref *r = realloc(z->refs, cap * sizeof *r);
 
-					if (!r)
-						return false;
-					z->refs = r;
-					z->cap_refs = cap;
-				}
-				z->refs[z->n_refs] = (struct zc_ref){ (size_t)(q - z->base), (size_t)len };
-				memcpy(z->out + z->pos, field, (size_t)(p - field)); /* the tag */
-				z->pos += (size_t)(p - field);
-				z->out[z->pos++] = ZC_TICKET;
-				memcpy(z->out + z->pos, &z->nonce, 8);
-				memcpy(z->out + z->pos + 8, &(uint64_t){ z->n_refs++ }, 8);
-				z->pos += ZC_TICKET;
-				p = q + len;
-				continue;
+				if (!r)
+					return false;
+				z->refs = r;
+				z->cap_refs = cap;
 			}
-			if (f && f->type == PROTOBUF_C_TYPE_MESSAGE && zc_follow(desc, f)) {
-				size_t at, body;
+			z->refs[z->n_refs] = (struct zc_ref){ (size_t)(wf.data - z->base), (size_t)wf.len };
+			memcpy(z->out + z->pos, field, tag_len);
+			z->pos += tag_len;
+			z->out[z->pos++] = ZC_TICKET;
+			memcpy(z->out + z->pos, &z->nonce, 8);
+			memcpy(z->out + z->pos + 8, &(uint64_t){ z->n_refs++ }, 8);
+			z->pos += ZC_TICKET;
+		} else if (f && f->type == PROTOBUF_C_TYPE_MESSAGE && zc_follow(desc, f)) {
+			size_t at, body;
 
-				if (!zc_reserve(z, (size_t)(p - field) + 10))
-					return false;
-				memcpy(z->out + z->pos, field, (size_t)(p - field)); /* the tag */
-				z->pos += (size_t)(p - field);
-				at = z->pos;
-				z->pos += 10; /* room for the longest length varint */
-				if (!zc_message(z, f->descriptor, q, q + len))
-					return false;
-				body = z->pos - at - 10;
-				z->pos = at + put_varint(z->out + at, body);
-				memmove(z->out + z->pos, z->out + at + 10, body);
-				z->pos += body;
-				p = q + len;
-				continue;
-			}
-			p = q + len;
-			break;
-		default:
-			return false;
+			if (!zc_reserve(z, tag_len + 10))
+				return false;
+			memcpy(z->out + z->pos, field, tag_len);
+			z->pos += tag_len;
+			at = z->pos;
+			z->pos += 10; /* room for the longest length varint */
+			if (!zc_message(z, f->descriptor, wf.data, wf.data + wf.len))
+				return false;
+			body = z->pos - at - 10;
+			z->pos = at + put_varint(z->out + at, body);
+			memmove(z->out + z->pos, z->out + at + 10, body);
+			z->pos += body;
+		} else {
+			if (!zc_reserve(z, (size_t)(p - field)))
+				return false;
+			memcpy(z->out + z->pos, field, (size_t)(p - field));
+			z->pos += (size_t)(p - field);
 		}
-		if (!p || !zc_reserve(z, (size_t)(p - field)))
-			return false;
-		memcpy(z->out + z->pos, field, (size_t)(p - field));
-		z->pos += (size_t)(p - field);
 	}
 	return true;
 }
