@@ -951,21 +951,30 @@ row(struct build *b, size_t *rows)
 }
 
 /* The HTML label of node's box. */
+/* The border of a box: the colour of its highest mark, thick, or plain grey. */
+static void
+border_of(unsigned marks, const char **border, const char **width)
+{
+	*border = "#7F7F7F";
+	*width = "1";
+	for (int k = OX_DOT_MARK_BITS - 1; k >= 0; k--)
+		if (marks & 1u << k) {
+			*border = mark_colour[k];
+			*width = "3";
+			return;
+		}
+}
+
 static void
 box_label(struct build *b, const struct ox_node *node, unsigned marks)
 {
 	const struct ox_op_schema *s = schema_of(b->m, node);
 	enum ox_op_category c = s ? s->category : OX_OPC_OTHER;
-	const char *border = "#7F7F7F", *width = "1";
+	const char *border, *width;
 	bool show_attrs = b->o->attrs || ox_node_is(node, "", "Constant");
 	size_t rows = 0;
 
-	for (int k = OX_DOT_MARK_BITS - 1; k >= 0; k--)
-		if (marks & 1u << k) {
-			border = mark_colour[k];
-			width = "3";
-			break;
-		}
+	border_of(marks, &border, &width);
 	sb_reset(&b->html);
 	/* No table BGCOLOR: the page is white already, and a rounded fill is a long
 	 * SVG path per node. */
@@ -1010,15 +1019,10 @@ static int add_nodes(struct build *b, Agraph_t *where, const struct ox_graph *g,
 static void
 repeat_label(struct build *b, const struct repeat *r, unsigned marks)
 {
-	const char *border = "#7F7F7F", *width = "1";
+	const char *border, *width;
 	size_t rows = 0, line = 0, j;
 
-	for (int k = OX_DOT_MARK_BITS - 1; k >= 0; k--)
-		if (marks & 1u << k) {
-			border = mark_colour[k];
-			width = "3";
-			break;
-		}
+	border_of(marks, &border, &width);
 	sb_reset(&b->html);
 	sb_printf(&b->html, "<TABLE BORDER=\"%s\" CELLBORDER=\"0\" CELLSPACING=\"0\" "
 		  "CELLPADDING=\"3\" STYLE=\"rounded\" COLOR=\"%s\">"
