@@ -341,40 +341,11 @@ shape_text(struct sb *b, const struct ox_type *t, int depth)
 
 /* An input/output ellipse's type: "float[batch,3,224,224]". */
 static void
-type_text(struct sb *b, const struct ox_type *t, int depth)
+type_text(struct sb *b, const struct ox_type *t)
 {
-	if (!t || depth > 8) {
-		sb_puts(b, "?");
-		return;
-	}
-	switch (t->kind) {
-	case OX_TYPE_TENSOR:
-	case OX_TYPE_SPARSE:
-		if (t->kind == OX_TYPE_SPARSE)
-			sb_puts(b, "sparse ");
-		sb_puts(b, t->has_elem ? ox_dtype_name(t->elem) : "?");
-		if (t->rank < 0) {
-			sb_puts(b, "[?]");
-		} else {
-			sb_puts(b, "[");
-			dims_text(b, t, ",");
-			sb_puts(b, "]");
-		}
-		return;
-	case OX_TYPE_SEQUENCE:
-	case OX_TYPE_OPTIONAL:
-		sb_puts(b, t->kind == OX_TYPE_SEQUENCE ? "seq(" : "optional(");
-		type_text(b, t->inner, depth + 1);
-		sb_puts(b, ")");
-		return;
-	case OX_TYPE_MAP:
-		sb_printf(b, "map(%s,", ox_dtype_name(t->elem));
-		type_text(b, t->inner, depth + 1);
-		sb_puts(b, ")");
-		return;
-	default:
-		sb_puts(b, "?");
-	}
+	char buf[2048];
+
+	sb_puts(b, ox_type_format(t, buf, sizeof buf));
 }
 
 static float
@@ -925,7 +896,7 @@ io_node(struct build *b, Agraph_t *where, const struct ox_value *v, bool output)
 	sb_html_str(&b->html, v->name, ROW_MAX);
 	sb_puts(&b->html, "</B><BR/><FONT POINT-SIZE=\"8\">");
 	sb_reset(&b->raw);
-	type_text(&b->raw, v->type, 0);
+	type_text(&b->raw, v->type);
 	sb_html(&b->html, b->raw.p ? b->raw.p : "", b->raw.n, ROW_MAX);
 	sb_puts(&b->html, "</FONT>");
 	if (b->html.oom || b->raw.oom)

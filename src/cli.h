@@ -78,9 +78,6 @@ int ox_cli_write_json(const struct json_t *doc, const char *path, size_t flags);
 /* Human-readable byte count ("49.4 KB") in buf. */
 const char *ox_cli_bytes(double n, char *buf, size_t len);
 
-/* A type as text: "float[batch,3,224,224]", "seq(float[?])", ... into buf. */
-const char *ox_cli_type(const struct ox_type *t, char *buf, size_t len);
-
 /* What opset conversion did (passes/convert/convert.h), shared by `convert` and
  * `optimize --target-opset`: the report as a JSON object (new reference, NULL when
  * memory runs out; written says whether OUT was written), and one stderr line per

@@ -128,7 +128,7 @@ value_json(const struct ox_value *v)
 	char buf[512];
 
 	json_object_set_new(o, "name", json_string(v->name));
-	json_object_set_new(o, "type", json_string(ox_cli_type(t, buf, sizeof buf)));
+	json_object_set_new(o, "type", json_string(ox_type_format(t, buf, sizeof buf)));
 	if (t && (t->kind == OX_TYPE_TENSOR || t->kind == OX_TYPE_SPARSE)) {
 		json_object_set_new(o, "dtype", t->has_elem ? json_string(ox_dtype_name(t->elem)) : json_null());
 		if (t->rank < 0) {
@@ -240,7 +240,7 @@ values(FILE *f, const char *title, struct ox_value *const *v, size_t n, bool fed
 			continue;
 		ox_table_row(&tb, false, OX_STYLE_RESET);
 		ox_table_cell(&tb, v[i]->name);
-		ox_table_cell(&tb, ox_cli_type(v[i]->type, buf, sizeof buf));
+		ox_table_cell(&tb, ox_type_format(v[i]->type, buf, sizeof buf));
 	}
 	ox_table_print(&tb, f);
 	ox_table_release(&tb);
@@ -312,7 +312,7 @@ shape_rows(struct ox_table *tb, const struct ox_graph *g, int depth)
 			continue;
 		ox_table_row(tb, false, OX_STYLE_RESET);
 		ox_table_cellf(tb, "%*s%s", depth * 2, "", v->name);
-		ox_table_cell(tb, ox_cli_type(v->type, buf, sizeof buf));
+		ox_table_cell(tb, ox_type_format(v->type, buf, sizeof buf));
 	}
 	for (size_t i = 0; i < g->n_nodes; i++) {
 		const struct ox_node *node = g->nodes[i];

@@ -128,3 +128,74 @@ ox_tensor_new(struct ox_arena *a, int dtype, int ndim, const int64_t *dims)
 	t->data = ox_arena_alloc(a, t->nbytes);
 	return t->data ? t : NULL;
 }
+
+/* --- types as text --- */
+
+static size_t
+put(char *buf, size_t len, size_t at, const char *s)
+{
+	size_t n = strlen(s);
+
+	if (at < len) {
+		size_t room = len - at - 1;
+
+		memcpy(buf + at, s, n < room ? n : room);
+		buf[at + (n < room ? n : room)] = '\0';
+	}
+	return at + n;
+}
+
+static size_t
+type_text(const struct ox_type *t, char *buf, size_t len, size_t at, int depth)
+{
+	char tmp[64];
+
+	if (!t || depth > 8)
+		return put(buf, len, at, "?");
+	switch (t->kind) {
+	case OX_TYPE_TENSOR:
+	case OX_TYPE_SPARSE:
+		if (t->kind == OX_TYPE_SPARSE)
+			at = put(buf, len, at, "sparse ");
+		at = put(buf, len, at, t->has_elem ? ox_dtype_name(t->elem) : "?");
+		if (t->rank < 0)
+			return put(buf, len, at, "[?]");
+		at = put(buf, len, at, "[");
+		for (int i = 0; i < t->rank; i++) {
+			const struct ox_dim *d = &t->dims[i];
+
+			if (i)
+				at = put(buf, len, at, ",");
+			if (d->kind == OX_DIM_VALUE) {
+				snprintf(tmp, sizeof tmp, "%lld", (long long)d->value);
+				at = put(buf, len, at, tmp);
+			} else {
+				at = put(buf, len, at, d->kind == OX_DIM_PARAM && d->param && *d->param ? d->param : "?");
+			}
+		}
+		return put(buf, len, at, "]");
+	case OX_TYPE_SEQUENCE:
+	case OX_TYPE_OPTIONAL:
+		at = put(buf, len, at, t->kind == OX_TYPE_SEQUENCE ? "seq(" : "optional(");
+		at = type_text(t->inner, buf, len, at, depth + 1);
+		return put(buf, len, at, ")");
+	case OX_TYPE_MAP:
+		at = put(buf, len, at, "map(");
+		at = put(buf, len, at, ox_dtype_name(t->elem));
+		at = put(buf, len, at, ",");
+		at = type_text(t->inner, buf, len, at, depth + 1);
+		return put(buf, len, at, ")");
+	case OX_TYPE_OPAQUE:
+		return put(buf, len, at, "opaque");
+	default:
+		return put(buf, len, at, "?");
+	}
+}
+
+const char *
+ox_type_format(const struct ox_type *t, char *buf, size_t len)
+{
+	buf[0] = '\0';
+	type_text(t, buf, len, 0, 0);
+	return buf;
+}

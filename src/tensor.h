@@ -119,4 +119,8 @@ struct ox_tensor *ox_tensor_new(struct ox_arena *a, int dtype, int ndim, const i
 /* nelem for dims, or -1 when a dim is negative or the product overflows. */
 int64_t ox_shape_numel(int ndim, const int64_t *dims);
 
+/* t as users read it, "float[batch,3,224,224]", "seq(int64[?])", "?" for unknown,
+ * cut to fit buf (len > 0) with nesting beyond 8 shown as "?". Returns buf. */
+const char *ox_type_format(const struct ox_type *t, char *buf, size_t len);
+
 #endif
