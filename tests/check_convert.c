@@ -486,6 +486,51 @@ START_TEST(test_scan_8_9_8)
 }
 END_TEST
 
+/* Resize-11's tf_half_pixel_for_nn is gone at 13: for mode nearest it becomes
+ * half_pixel with the rounding shifted by a half, same outputs; other cases refuse. */
+START_TEST(test_resize_tf_half_pixel_up13)
+{
+	static const char *const nearest[] = { NULL, "floor", "ceil" };
+	static const double scales[2][4] = { { 1, 1, 3, 2 }, { 1, 1, 0.5, 0.75 } };
+
+	for (int k = 0; k < 3; k++)
+		for (int sc = 0; sc < 2; sc++) {
+			int64_t dims[4] = { 1, 1, 4, 4 };
+			struct ox_value *x;
+			struct ox_model *m = model(11, OX_FLOAT, 4, dims, &x);
+			struct ox_node *n = ox_node_new(m->graph, "Resize", "", 3, 1);
+			struct ox_convert_report rep = { 0 };
+			struct ox_cv cv = { .model = m, .graph = m->graph, .rep = &rep };
+			struct ox_tensor *in = ramp(4, dims), *before, *after;
+
+			ox_node_set_input(n, 0, x);
+			ox_node_set_input(n, 1, ox_cv_scalars(&cv, OX_FLOAT, NULL, 0, false));
+			ox_node_set_input(n, 2, ox_cv_scalars(&cv, OX_FLOAT, scales[sc], 4, false));
+			ck_assert_int_eq(ox_node_set_attr_string(n, "coordinate_transformation_mode",
+								 "tf_half_pixel_for_nn"), 0);
+			if (nearest[k])
+				ck_assert_int_eq(ox_node_set_attr_string(n, "nearest_mode", nearest[k]), 0);
+			ck_assert_int_eq(ox_graph_add_output(m->graph, n->out[0]), 0);
+			before = run1(m, in);
+			if (k == 2) {
+				ck_assert_int_gt(convert(m, 13), 0); /* ceil has no equivalent */
+			} else {
+				ck_assert_int_eq(convert(m, 13), 0);
+				ck_assert(ox_cv_attr_str_is(n, "coordinate_transformation_mode", "half_pixel", false));
+				ck_assert(ox_cv_attr_str_is(n, "nearest_mode", k == 0 ? "ceil" : "round_prefer_ceil",
+							    false));
+				after = run1(m, in);
+				assert_same(before, after);
+				ox_xtensor_free(after);
+			}
+			ox_xtensor_free(before);
+			ox_xtensor_free(in);
+			ox_convert_report_release(&rep);
+			ox_model_free(m);
+		}
+}
+END_TEST
+
 /* Scan-8 over a batch of two has no Scan-9 form. */
 START_TEST(test_scan_up9_refused)
 {
@@ -654,6 +699,7 @@ suite(void)
 	tcase_add_test(tc, test_dft_down_refused);
 	tcase_add_test(tc, test_quantize_output_dtype_down);
 	tcase_add_test(tc, test_quantize_refusals);
+	tcase_add_test(tc, test_resize_tf_half_pixel_up13);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -542,11 +542,29 @@ resize_down11(struct ox_cv *cv, struct ox_node *node)
 	return 0;
 }
 
+/* tf_half_pixel_for_nn is gone at opset 13. Its source coordinate (x + 0.5) / s is
+ * half_pixel's plus one half, so for mode nearest the same index comes from
+ * half_pixel with the rounding moved by a half: round_prefer_floor(y) is
+ * ceil(y - 0.5) and floor(y) is round_prefer_ceil(y - 0.5). */
 static int
 resize_up13(struct ox_cv *cv, struct ox_node *node)
 {
-	if (ox_cv_attr_str_is(node, "coordinate_transformation_mode", "tf_half_pixel_for_nn", false))
+	const char *nearest;
+
+	if (!ox_cv_attr_str_is(node, "coordinate_transformation_mode", "tf_half_pixel_for_nn", false))
+		return 0;
+	if (!ox_cv_attr_str_is(node, "mode", "nearest", true))
 		return ox_cv_refuse(cv, node, "coordinate mode tf_half_pixel_for_nn is gone at opset 13");
+	if (ox_cv_attr_str_is(node, "nearest_mode", "round_prefer_floor", true))
+		nearest = "ceil";
+	else if (ox_cv_attr_str_is(node, "nearest_mode", "floor", false))
+		nearest = "round_prefer_ceil";
+	else
+		return ox_cv_refuse(cv, node, "coordinate mode tf_half_pixel_for_nn with this nearest_mode "
+				    "has no opset 13 equivalent");
+	if (ox_node_set_attr_string(node, "coordinate_transformation_mode", "half_pixel") < 0 ||
+	    ox_node_set_attr_string(node, "nearest_mode", nearest) < 0)
+		return OX_ENOMEM;
 	return 0;
 }
 
