@@ -124,11 +124,10 @@ expect 2 $OX run "$M/base.onnx" -i nosuch="$M/data/input_0.pb"
 if grep -q "run: the graph has no input 'nosuch'" "$T/err"; then ok; else bad "run's -i NAME message changed"; fi
 
 # --- no leak or memory error, when valgrind is there ---
-if command -v valgrind >/dev/null 2>&1 && [ -z "${OX_NO_VALGRIND:-}" ]; then
-	expect 1 valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect \
-		$OX check "$M/base.onnx" "$M/broken.onnx" --localize --json "$T/v.json"
-	expect 2 valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect \
-		$OX check "$M/base.onnx" --expect "$T/noin"
+. "$SRC/tests/valgrind.sh"
+if [ -n "$VG" ]; then
+	expect 1 $VG $OX check "$M/base.onnx" "$M/broken.onnx" --localize --json "$T/v.json"
+	expect 2 $VG $OX check "$M/base.onnx" --expect "$T/noin"
 fi
 
 echo "$pass passed, $fail failed"

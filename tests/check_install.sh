@@ -22,10 +22,10 @@ ok() { pass=$((pass + 1)); }
 bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
 finish() { echo "$pass passed, $fail failed"; [ "$fail" -eq 0 ]; exit $?; }
 
-VG=
-if command -v valgrind >/dev/null 2>&1 && [ -z "${OX_NO_VALGRIND:-}" ]; then
-	VG="valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect"
-fi
+. "$SRC/tests/valgrind.sh"
+# The installed library of a sanitizer build needs the sanitizer runtime in every
+# program that links it; the packaging is what this tests, and the normal build does.
+if [ -n "$ASAN" ]; then echo "SKIP: sanitizer build"; exit 77; fi
 
 # The make that runs this test passes its flags down; this install is a make of
 # its own, and must not build anything (everything is built before tests run).

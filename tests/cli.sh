@@ -15,20 +15,11 @@ fail=0
 ok() { pass=$((pass + 1)); }
 bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
 
-# valgrind, unless the binary is built with AddressSanitizer (which checks the same
-# things itself, and does not run under valgrind). The full bad-model matrix under
-# valgrind takes a long time: each model goes through one subcommand under it (in
-# turn, so every subcommand is covered), and the rest run natively; OX_VALGRIND_ALL=1
-# runs everything under valgrind.
-VG=
-ASAN=
-if nm "$OX" 2>/dev/null | grep -q __asan_init || grep -q __asan_init "$OX" 2>/dev/null; then
-	ASAN=1
-	export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1}:exitcode=98"
-	export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1}:halt_on_error=1:exitcode=98"
-elif command -v valgrind >/dev/null 2>&1 && [ -z "${OX_NO_VALGRIND:-}" ]; then
-	VG="valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect"
-fi
+# valgrind, unless the binary is built with AddressSanitizer (tests/valgrind.sh). The
+# full bad-model matrix under valgrind takes a long time: each model goes through one
+# subcommand under it (in turn, so every subcommand is covered), and the rest run
+# natively; OX_VALGRIND_ALL=1 runs everything under valgrind.
+. "$SRC/tests/valgrind.sh"
 
 # expect STATUS CMD...: the command exits with STATUS.
 expect() {

@@ -18,10 +18,7 @@ ESC=$(printf '\033')
 ok() { pass=$((pass + 1)); }
 bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
 
-VG=
-if command -v valgrind >/dev/null 2>&1 && [ -z "${OX_NO_VALGRIND:-}" ]; then
-	VG="valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect"
-fi
+. "$SRC/tests/valgrind.sh"
 
 # expect STATUS CMD...: the command exits with STATUS (stdout in $T/out, stderr in $T/err).
 expect() {
