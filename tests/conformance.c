@@ -125,7 +125,8 @@ same(const struct ox_tensor *got, const struct ox_tensor *want, char *msg, size_
 	for (int64_t i = 0; i < want->nelem; i++) {
 		if (want->dtype == OX_STRING) {
 			if (got->strings[i].len != want->strings[i].len ||
-			    memcmp(got->strings[i].data, want->strings[i].data, want->strings[i].len)) {
+			    (want->strings[i].len &&
+			     memcmp(got->strings[i].data, want->strings[i].data, want->strings[i].len))) {
 				snprintf(msg, len, "element %lld: '%.*s', expected '%.*s'", (long long)i,
 					 (int)got->strings[i].len, (const char *)got->strings[i].data,
 					 (int)want->strings[i].len, (const char *)want->strings[i].data);
