@@ -4,10 +4,24 @@
 
 #include "dot.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <gvc.h>
+
+/* One Graphviz context for the whole process, never freed: gvFreeContext leaves the
+ * text-size plugin's font cache pointing at freed names, so a second context in the
+ * same process reads freed memory (AddressSanitizer shows it in check_dot, which
+ * renders several times). The plugins load once, which is also faster. */
+static GVC_t *the_gvc;
+static pthread_once_t gvc_once = PTHREAD_ONCE_INIT;
+
+static void
+gvc_start(void)
+{
+	the_gvc = gvContext();
+}
 
 /* Cairo bitmaps stop at 32767 pixels a side; past it the plugin shrinks the picture
  * itself and says so on stderr. A size in inches (96 dpi) makes the layout shrink
@@ -52,7 +66,8 @@ ox_dot_render(Agraph_t *g, const char *format, char **data, size_t *len,
 		if (!*size)
 			agsafeset(g, "size", BITMAP_SIZE, "");
 	}
-	gvc = gvContext();
+	pthread_once(&gvc_once, gvc_start);
+	gvc = the_gvc;
 	if (!gvc) {
 		free(size);
 		return ox_diag_error(d, OX_ENOMEM, "cannot start Graphviz");
@@ -80,7 +95,6 @@ ox_dot_render(Agraph_t *g, const char *format, char **data, size_t *len,
 	gvFreeRenderData(buf);
 	gvFreeLayout(gvc, g);
 out:
-	gvFreeContext(gvc);
 	if (size) {
 		agsafeset(g, "size", size, "");
 		free(size);

@@ -481,7 +481,7 @@ ox_node_set_attr_ints(struct ox_node *node, const char *name, const int64_t *v, 
 	if (!at)
 		return OX_ENOMEM;
 	at->n_ints = n;
-	at->ints = ox_arena_memdup(&node->graph->model->arena, v, n * sizeof *v + 1);
+	at->ints = ox_arena_memdup(&node->graph->model->arena, v, n * sizeof *v);
 	return at->ints ? 0 : OX_ENOMEM;
 }
 
@@ -493,7 +493,7 @@ ox_node_set_attr_floats(struct ox_node *node, const char *name, const float *v, 
 	if (!at)
 		return OX_ENOMEM;
 	at->n_floats = n;
-	at->floats = ox_arena_memdup(&node->graph->model->arena, v, n * sizeof *v + 1);
+	at->floats = ox_arena_memdup(&node->graph->model->arena, v, n * sizeof *v);
 	return at->floats ? 0 : OX_ENOMEM;
 }
 

@@ -408,7 +408,8 @@ set_graph_attr(struct ox_node *n, const char *name, struct ox_graph *g)
 {
 	struct ox_attr *a = ox_arena_calloc(&n->graph->model->arena, n->n_attrs + 1, sizeof *a);
 
-	memcpy(a, n->attrs, n->n_attrs * sizeof *a);
+	if (n->n_attrs)
+		memcpy(a, n->attrs, n->n_attrs * sizeof *a);
 	a[n->n_attrs].name = name;
 	a[n->n_attrs].has_type = true;
 	a[n->n_attrs].type = OX_ATTR_GRAPH;

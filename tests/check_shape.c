@@ -134,7 +134,8 @@ attr(struct ox_model *m, struct ox_node *nd, const char *name)
 {
 	struct ox_attr *a = ox_arena_calloc(&m->arena, nd->n_attrs + 1, sizeof *a);
 
-	memcpy(a, nd->attrs, nd->n_attrs * sizeof *a);
+	if (nd->n_attrs)
+		memcpy(a, nd->attrs, nd->n_attrs * sizeof *a);
 	nd->attrs = a;
 	a = &a[nd->n_attrs++];
 	a->name = name;

@@ -311,7 +311,7 @@ normalize_axes_down(struct ox_cv *cv, struct ox_node *node)
 			ax->i += r;
 		if (axes) {
 			int64_t *v = ox_arena_memdup(&cv->model->arena, axes->ints,
-						     axes->n_ints * sizeof *v + 1);
+						     axes->n_ints * sizeof *v);
 
 			if (!v)
 				return OX_ENOMEM;
