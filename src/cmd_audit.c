@@ -281,6 +281,7 @@ ox_cmd_audit(int argc, char **argv)
 	bool verbose = false;
 	char *tmp = NULL;
 	int jobs = 1, c, status = OX_EXIT_OK, r;
+	bool audited = false;
 
 	/* audit --fix -o OUT is legalize (cmd_legalize.c). */
 	for (int i = 1; i < argc; i++)
@@ -384,7 +385,12 @@ ox_cmd_audit(int argc, char **argv)
 		p.error = r;
 	if (p.error == OX_ENOMEM)
 		fprintf(stderr, "%s audit: out of memory\n", ox_prog);
-	if (close_report(out, p.f, tmp, !p.error) < 0 || p.error) {
+	/* A report file only when some model was audited: a lone broken model, or a
+	 * batch of them, leaves no file behind (the errors go to stderr). */
+	for (size_t i = 0; i < p.n; i++)
+		if (!p.results[i] || !p.results[i]->status)
+			audited = true;
+	if (close_report(out, p.f, tmp, !p.error && audited) < 0 || p.error) {
 		status = OX_EXIT_ERROR;
 		goto out;
 	}
