@@ -1502,7 +1502,7 @@ ox_audit_file(const char *path, struct ox_target *const *targets, size_t n_targe
 		return OX_ENOMEM;
 	file_digest(path, am);
 	ox_diag_init(&d, path);
-	r = ox_model_load(path, &m, &d);
+	r = ox_model_load_flags(path, OX_LOAD_IN_PLACE, &m, &d);
 	if (r < 0) {
 		char *msg = d.n ? ox_diag_format(&d, 0) : NULL;
 

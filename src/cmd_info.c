@@ -400,7 +400,7 @@ work(size_t i, void *arg)
 	/* Only a batch of one runs on the main thread, which may draw. */
 	if (p->n == 1)
 		ox_cli_load_progress(&pr, p->paths[i], label, sizeof label);
-	if (ox_model_load(p->paths[i], &it->m, &it->diag) < 0) {
+	if (ox_model_load_flags(p->paths[i], OX_LOAD_IN_PLACE, &it->m, &it->diag) < 0) {
 		if (p->n == 1)
 			ox_progress_end(&pr);
 		it->m = NULL;

@@ -710,7 +710,8 @@ ox_graph_toposort(struct ox_graph *g, struct ox_diag *d)
 		free(order);
 		return cycle_error(d, stuck);
 	}
-	memcpy(g->nodes, order, live * sizeof *order);
+	if (live)
+		memcpy(g->nodes, order, live * sizeof *order);
 	g->n_nodes = live;
 	for (size_t i = 0; i < live; i++)
 		g->nodes[i]->id = (int)i;

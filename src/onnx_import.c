@@ -35,6 +35,7 @@ struct ctx {
 	int depth;
 	const struct zc *zc; /* tickets for raw_data left in the mapped file, or NULL */
 	size_t n_nodes, n_values;   /* against OX_MAX_NODES and OX_MAX_VALUES */
+	bool in_place;       /* OX_LOAD_IN_PLACE: misaligned data stays in the file too */
 };
 
 static const uint8_t *zc_redeem(const struct zc *z, const ProtobufCBinaryData *raw, size_t *len);
@@ -280,6 +281,30 @@ map_external(struct ctx *c, const char *tname, const char *location, const uint8
 	return 0;
 }
 
+/* Tensor data inside a mapped file (raw_data left in place, external data) is used
+ * there when it is aligned for its element type, as C and the kernels need; else it
+ * is copied into the arena (16-byte aligned) and the file's whole pages under it are
+ * dropped again, so the copy does not cost the memory twice. NULL: out of memory. */
+static void *
+place(struct ctx *c, const uint8_t *p, size_t n, int dtype)
+{
+	int bits = ox_dtype_bits(dtype);
+	uintptr_t align = bits >= 64 ? 8 : bits >= 8 ? (uintptr_t)bits / 8 : 1;
+	uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE), lo, hi;
+	uint8_t *q;
+
+	if (c->in_place || ((uintptr_t)p & (align - 1)) == 0)
+		return (void *)p;
+	if (!(q = ox_arena_alloc_raw(c->a, n ? n : 1)))
+		return NULL;
+	memcpy(q, p, n);
+	lo = ((uintptr_t)p + page - 1) & ~(page - 1);
+	hi = ((uintptr_t)p + n) & ~(page - 1);
+	if (hi > lo)
+		(void)madvise((void *)lo, hi - lo, MADV_DONTNEED);
+	return q;
+}
+
 static int
 import_external(struct ctx *c, Onnx__TensorProto *tp, struct ox_tensor *t, const char *tname)
 {
@@ -323,7 +348,10 @@ import_external(struct ctx *c, Onnx__TensorProto *tp, struct ox_tensor *t, const
 	if (ox_dtype_bits(t->dtype) && length != t->nbytes)
 		return ERR(c, OX_EINVAL, "tensor '%s': external data has %llu bytes, its shape needs %zu",
 			   tname, (unsigned long long)length, t->nbytes);
-	t->data = (void *)(base + offset);
+	if (length == 0)
+		t->data = (void *)(base + offset);
+	else if (!(t->data = place(c, base + offset, (size_t)length, t->dtype)))
+		return NOMEM(c);
 	t->nbytes = (size_t)length;
 	return 0;
 }
@@ -502,7 +530,8 @@ import_tensor(struct ctx *c, Onnx__TensorProto *tp, struct ox_tensor **out)
 		size_t n;
 
 		if ((in_file = zc_redeem(c->zc, &tp->raw_data, &n))) {
-			tp->raw_data.data = (uint8_t *)in_file;
+			if (!(tp->raw_data.data = place(c, in_file, n, tp->data_type)))
+				return NOMEM(c);
 			tp->raw_data.len = n;
 		}
 		t->store = OX_STORE_RAW;
@@ -1470,8 +1499,8 @@ zc_build(struct zc *z, const uint8_t *buf, size_t len)
 /* Load buf; when map is not NULL, buf is that mapping of the model file, which the
  * model takes (also on failure) and keeps for the raw_data it leaves in place. */
 static int
-load(const uint8_t *buf, size_t len, const char *dir, struct ox_mapping *map, struct ox_model **out,
-     struct ox_diag *d)
+load(const uint8_t *buf, size_t len, const char *dir, struct ox_mapping *map, unsigned flags,
+     struct ox_model **out, struct ox_diag *d)
 {
 	struct ox_model *m;
 	struct ctx c;
@@ -1510,6 +1539,7 @@ load(const uint8_t *buf, size_t len, const char *dir, struct ox_mapping *map, st
 	c.a = &m->arena;
 	c.d = d;
 	c.pa = ox_pb_allocator(&m->arena);
+	c.in_place = (flags & OX_LOAD_IN_PLACE) != 0;
 	if (map && zc_build(&z, buf, len)) {
 		c.zc = &z;
 		mp = onnx__model_proto__unpack(&c.pa, z.pos, z.out);
@@ -1547,11 +1577,17 @@ int
 ox_model_load_buffer(const void *buf, size_t len, const char *dir, struct ox_model **out,
 		     struct ox_diag *d)
 {
-	return load(buf, len, dir, NULL, out, d);
+	return load(buf, len, dir, NULL, 0, out, d);
 }
 
 int
 ox_model_load(const char *path, struct ox_model **out, struct ox_diag *d)
+{
+	return ox_model_load_flags(path, 0, out, d);
+}
+
+int
+ox_model_load_flags(const char *path, unsigned flags, struct ox_model **out, struct ox_diag *d)
 {
 	struct ox_mapping *map;
 	struct stat st;
@@ -1596,7 +1632,7 @@ ox_model_load(const char *path, struct ox_model **out, struct ox_diag *d)
 		*slash = '\0';
 	else
 		strcpy(dir, ".");
-	r = load(map->addr, map->len, dir, map, out, d);
+	r = load(map->addr, map->len, dir, map, flags, out, d);
 	if (r == 0 && !((*out)->path = strdup(path))) {
 		ox_model_free(*out);
 		*out = NULL;

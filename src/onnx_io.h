@@ -22,6 +22,15 @@
  * ox_model_free); on failure *out is NULL and d says why. Returns 0 or OX_E*. */
 int ox_model_load(const char *path, struct ox_model **out, struct ox_diag *d);
 
+/* Large tensor data (raw_data of 4 KiB or more, external data) stays inside the
+ * mapped file when it is aligned for its element type and is copied otherwise, so
+ * kernels can read it as typed arrays. With OX_LOAD_IN_PLACE it stays in the file
+ * even when misaligned: for callers that never read the elements of large tensors
+ * as typed arrays (info, validate, audit), which then load without copying. */
+#define OX_LOAD_IN_PLACE 1u
+int ox_model_load_flags(const char *path, unsigned flags, struct ox_model **out,
+			struct ox_diag *d);
+
 /* Load a model from memory; external data is looked up in dir (NULL: refused). */
 int ox_model_load_buffer(const void *buf, size_t len, const char *dir,
 			 struct ox_model **out, struct ox_diag *d);

@@ -1435,7 +1435,7 @@ ox_validate_file(const char *path, unsigned flags, struct ox_vreport *r)
 	int rc;
 
 	ox_diag_init(&d, path);
-	rc = ox_model_load(path, &m, &d);
+	rc = ox_model_load_flags(path, OX_LOAD_IN_PLACE, &m, &d);
 	if (rc < 0) {
 		/* The first error is the cause; later ones (if any) follow from it. */
 		const struct ox_diag_entry *e = d.n ? &d.entries[0] : NULL;

@@ -893,7 +893,7 @@ START_TEST(test_fold_if_constant_condition)
 	struct ox_tensor *in, *out[2] = { NULL, NULL };
 	struct ox_diag dg;
 
-	(void)init_f(g, "t", 1, d, s);   /* the branch's "t" must not take this name */
+	(void)init_f(g, "t", 1, &one, s); /* the branch's "t" must not take this name */
 	gt->out[0]->type = ttype(m, OX_BOOL, 1, &one);
 	clash->name = "add";
 	add = node(then_g, "Add", 2, x, bt);
