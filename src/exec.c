@@ -341,19 +341,30 @@ ox_xtensor_free(struct ox_tensor *t)
 
 /* --- the worker pool (ops/fast.h) ---
  *
- * Workers sleep on a condition variable between calls; a call publishes one job and
- * a generation number, each worker takes its range by index and the last one done
- * wakes the caller. One job at a time: a call made while another runs (from a worker
+ * A call publishes one job and bumps a generation number; each worker takes its
+ * range by index and the caller waits until every range is done. Between calls a
+ * worker spins for a while (PAR_SPIN pauses, some tens of microseconds) before it
+ * sleeps on a condition variable, and so does the caller waiting for the last range:
+ * a network makes hundreds of calls a run, a few microseconds apart, and waking a
+ * sleeping thread costs more than many of them take (a futex round trip, worse in a
+ * virtual machine). One job at a time: a call made while another runs (from a worker
  * or from a second thread of the embedding program) runs serially instead. */
 #define PAR_MAX 64
+#define PAR_SPIN 2000
 
 static int par_nthreads = 1;
 static pthread_mutex_t par_call = PTHREAD_MUTEX_INITIALIZER;
 static pthread_mutex_t par_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t par_wake = PTHREAD_COND_INITIALIZER, par_done = PTHREAD_COND_INITIALIZER;
-static int par_started;                 /* workers running */
-static unsigned long par_gen;
-static int par_pending, par_parts;
+static int par_started;                 /* workers running; under par_lock */
+/* Bumped by each call after the job is set: a count above 8 bits, the number of
+ * ranges in the low 8, so that a worker left out of a call never reads the fields
+ * of a later one (a worker that takes part holds the caller until it is done). */
+static atomic_ulong par_gen;
+static atomic_int par_pending;          /* workers' ranges not done yet */
+static atomic_int par_sleeping;         /* workers waiting on par_wake */
+static atomic_bool par_waiting;         /* the caller waits on par_done */
+/* The job: written before par_gen is bumped, read after it is seen. */
 static ox_par_fn *par_job;
 static void *par_ctx;
 static int64_t par_n;
@@ -365,28 +376,57 @@ par_range(int part, int parts, int64_t n, int64_t *lo, int64_t *hi)
 	*hi = n * (part + 1) / parts;
 }
 
+static inline void
+cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#endif
+}
+
+/* The next generation after seen: spin, then sleep. */
+static unsigned long
+par_next(unsigned long seen)
+{
+	unsigned long g;
+
+	for (int i = 0; i < PAR_SPIN; i++) {
+		if ((g = atomic_load(&par_gen)) != seen)
+			return g;
+		cpu_relax();
+	}
+	pthread_mutex_lock(&par_lock);
+	atomic_fetch_add(&par_sleeping, 1);
+	while ((g = atomic_load(&par_gen)) == seen)
+		pthread_cond_wait(&par_wake, &par_lock);
+	atomic_fetch_sub(&par_sleeping, 1);
+	pthread_mutex_unlock(&par_lock);
+	return g;
+}
+
 static void *
 par_worker(void *arg)
 {
-	int me = (int)(intptr_t)arg;
-	unsigned long seen = 0;
+	/* arg: the worker's index in the low 8 bits, above them the generation current
+	 * when it was made (the call making it bumps the generation after). */
+	int me = (int)((uintptr_t)arg & 0xff);
+	unsigned long seen = (uintptr_t)arg >> 8;
 
-	pthread_mutex_lock(&par_lock);
 	for (;;) {
-		while (par_gen == seen)
-			pthread_cond_wait(&par_wake, &par_lock);
-		seen = par_gen;
-		if (me < par_parts) {
-			ox_par_fn *fn = par_job;
-			void *ctx = par_ctx;
+		int parts;
+
+		seen = par_next(seen);
+		parts = (int)(seen & 0xff);
+		if (me < parts) {
 			int64_t lo, hi;
 
-			par_range(me, par_parts, par_n, &lo, &hi);
-			pthread_mutex_unlock(&par_lock);
-			fn(ctx, lo, hi);
-			pthread_mutex_lock(&par_lock);
-			if (--par_pending == 0)
+			par_range(me, parts, par_n, &lo, &hi);
+			par_job(par_ctx, lo, hi);
+			if (atomic_fetch_sub(&par_pending, 1) == 1 && atomic_load(&par_waiting)) {
+				pthread_mutex_lock(&par_lock);
 				pthread_cond_signal(&par_done);
+				pthread_mutex_unlock(&par_lock);
+			}
 		}
 	}
 	return NULL;
@@ -416,31 +456,43 @@ ox_par_for(int64_t n, int64_t grain, ox_par_fn *fn, void *ctx)
 	while (par_started < parts - 1) {
 		pthread_t t;
 
-		if (pthread_create(&t, NULL, par_worker, (void *)(intptr_t)(par_started + 1)) != 0)
+		if (pthread_create(&t, NULL, par_worker,
+				   (void *)(atomic_load(&par_gen) << 8 | (uintptr_t)(par_started + 1))) != 0)
 			break;
 		pthread_detach(t);
 		par_started++;
 	}
 	if (parts > par_started + 1)
 		parts = par_started + 1;
+	pthread_mutex_unlock(&par_lock);
 	par_job = fn;
 	par_ctx = ctx;
 	par_n = n;
-	par_parts = parts;
-	par_pending = parts - 1;
-	par_gen++;
-	pthread_cond_broadcast(&par_wake);
-	pthread_mutex_unlock(&par_lock);
+	atomic_store(&par_pending, parts - 1);
+	atomic_store(&par_gen, ((atomic_load(&par_gen) >> 8) + 1) << 8 | (unsigned long)parts);
+	/* A worker that counted itself asleep before the bump waits under par_lock:
+	 * taking it here means the broadcast cannot come before its wait. */
+	if (atomic_load(&par_sleeping)) {
+		pthread_mutex_lock(&par_lock);
+		pthread_cond_broadcast(&par_wake);
+		pthread_mutex_unlock(&par_lock);
+	}
 	{
 		int64_t lo, hi;
 
 		par_range(0, parts, n, &lo, &hi);
 		fn(ctx, lo, hi);
 	}
-	pthread_mutex_lock(&par_lock);
-	while (par_pending > 0)
-		pthread_cond_wait(&par_done, &par_lock);
-	pthread_mutex_unlock(&par_lock);
+	for (int i = 0; i < PAR_SPIN && atomic_load(&par_pending) > 0; i++)
+		cpu_relax();
+	if (atomic_load(&par_pending) > 0) {
+		pthread_mutex_lock(&par_lock);
+		atomic_store(&par_waiting, true);
+		while (atomic_load(&par_pending) > 0)
+			pthread_cond_wait(&par_done, &par_lock);
+		atomic_store(&par_waiting, false);
+		pthread_mutex_unlock(&par_lock);
+	}
 	pthread_mutex_unlock(&par_call);
 }
 
@@ -553,6 +605,12 @@ ox_kcache_get(struct ox_kctx *k, const void *key)
 			if (c->e[i].node == k->node && c->e[i].key == key)
 				return c->e[i].p;
 	return NULL;
+}
+
+bool
+ox_kcache_on(const struct ox_kctx *k)
+{
+	return k->frame && k->frame->cache;
 }
 
 bool

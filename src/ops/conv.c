@@ -166,57 +166,88 @@ col_range(int64_t out, int64_t st, int64_t off, int64_t in, int64_t *lo, int64_t
 	*hi = h;
 }
 
-/* The 2-D im2col, one row of the column matrix at a time: the part of an output row
- * whose tap lies inside the input is one memcpy at stride 1, and only the edges are
- * zeroed. Channels [c0, c1) of one image and group. */
+/* One row of the 2-D column matrix, for channel c and tap (a, q): the part of an
+ * output row whose tap lies inside the input is one memcpy at stride 1, and only the
+ * edges are zeroed. */
 static void
-im2col2d(const float *x, int64_t c0, int64_t c1, const struct ox_window *w, float *col)
+im2col2d_row(const float *x, int64_t c, int64_t a, int64_t q, const struct ox_window *w, float *dst)
 {
-	int64_t ih = w->in[0], iw = w->in[1], oh = w->out[0], ow = w->out[1];
-	int64_t kh = w->kernel[0], kw = w->kernel[1], sh = w->stride[0], sw = w->stride[1];
+	int64_t ih = w->in[0], iw = w->in[1], oh = w->out[0], ow = w->out[1], sh = w->stride[0], sw = w->stride[1];
+	int64_t off = q * w->dil[1] - w->pad0[1], lo, hi;
 
-	for (int64_t c = c0; c < c1; c++)
-		for (int64_t a = 0; a < kh; a++)
-			for (int64_t q = 0; q < kw; q++) {
-				float *dst = col + ((c * kh + a) * kw + q) * oh * ow;
-				int64_t off = q * w->dil[1] - w->pad0[1], lo, hi;
+	col_range(ow, sw, off, iw, &lo, &hi);
+	for (int64_t r = 0; r < oh; r++) {
+		int64_t y = r * sh - w->pad0[0] + a * w->dil[0];
+		const float *row = x + (c * ih + y) * iw + off;
+		float *d = dst + r * ow;
 
-				col_range(ow, sw, off, iw, &lo, &hi);
-				for (int64_t r = 0; r < oh; r++) {
-					int64_t y = r * sh - w->pad0[0] + a * w->dil[0];
-					const float *row = x + (c * ih + y) * iw + off;
-					float *d = dst + r * ow;
+		if (y < 0 || y >= ih || lo >= hi) {
+			memset(d, 0, (size_t)ow * sizeof *d);
+			continue;
+		}
+		if (lo)
+			memset(d, 0, (size_t)lo * sizeof *d);
+		if (hi < ow)
+			memset(d + hi, 0, (size_t)(ow - hi) * sizeof *d);
+		if (sw == 1) {
+			memcpy(d + lo, row + lo, (size_t)(hi - lo) * sizeof *d);
+		} else {
+			for (int64_t j = lo; j < hi; j++)
+				d[j] = row[j * sw];
+		}
+	}
+}
 
-					if (y < 0 || y >= ih || lo >= hi) {
-						memset(d, 0, (size_t)ow * sizeof *d);
-						continue;
-					}
-					if (lo)
-						memset(d, 0, (size_t)lo * sizeof *d);
-					if (hi < ow)
-						memset(d + hi, 0, (size_t)(ow - hi) * sizeof *d);
-					if (sw == 1) {
-						memcpy(d + lo, row + lo, (size_t)(hi - lo) * sizeof *d);
-					} else {
-						for (int64_t j = lo; j < hi; j++)
-							d[j] = row[j * sw];
-					}
-				}
-			}
+/* Rows of the column matrix made at a time before they are spread over the packed
+ * panels: each panel then receives IM2COL_ROWS rows of 32 floats in a row. */
+#define IM2COL_ROWS 16
+
+/* The 2-D im2col for channels [c0, c1) of one image and group: into the column
+ * matrix (row-major), or, with packed, straight into the GEMM's packed B panels
+ * (IM2COL_ROWS rows made in tmp, then spread over the panels), which spares the
+ * GEMM a second pass over a matrix that no longer fits in cache. */
+static void
+im2col2d(const float *x, int64_t c0, int64_t c1, const struct ox_window *w, float *col, int64_t krows,
+	 bool packed, float *tmp)
+{
+	int64_t kh = w->kernel[0], kw = w->kernel[1], n = w->out[0] * w->out[1];
+	int64_t kk0 = c0 * kh * kw, kk1 = c1 * kh * kw;
+
+	for (int64_t kk = kk0; kk < kk1; kk += IM2COL_ROWS) {
+		int64_t rows = kk1 - kk < IM2COL_ROWS ? kk1 - kk : IM2COL_ROWS;
+
+		for (int64_t i = 0; i < rows; i++) {
+			int64_t r = kk + i, c = r / (kh * kw), a = r / kw % kh, q = r % kw;
+
+			im2col2d_row(x, c, a, q, w, packed ? tmp + i * n : col + r * n);
+		}
+		if (packed)
+			ox_gemm_put_b_rows(col, (int)krows, (int)n, (int)kk, (int)rows, tmp);
+	}
 }
 
 struct im2col_job {
 	const float *x;
 	const struct ox_window *w;
 	float *col;
+	int64_t krows;              /* rows of the column matrix (channels x taps) */
+	bool packed;
+	int rc;                     /* set when a part had no memory for its rows */
 };
 
 static void
 im2col_part(void *ctx, int64_t lo, int64_t hi)
 {
 	struct im2col_job *j = ctx;
+	float *tmp = NULL;
 
-	im2col2d(j->x, lo, hi, j->w, j->col);
+	if (j->packed &&
+	    !(tmp = malloc((size_t)IM2COL_ROWS * (size_t)(j->w->out[0] * j->w->out[1]) * sizeof *tmp))) {
+		j->rc = OX_ENOMEM;
+		return;
+	}
+	im2col2d(j->x, lo, hi, j->w, j->col, j->krows, j->packed, tmp);
+	free(tmp);
 }
 
 /* o[lo, hi) += wv * x[j * st] */
@@ -415,7 +446,7 @@ conv_float(struct ox_kctx *k)
 	const float *res;
 	size_t per_group = 0;
 	struct ox_tensor *colt = NULL;
-	bool direct, own_packed = false;
+	bool direct, pack_col, own_packed = false;
 	int r;
 
 	if (wt->ndim != x->ndim)
@@ -472,20 +503,23 @@ conv_float(struct ox_kctx *k)
 			direct = false;
 	/* The column buffer comes from the executor's pool like a tensor: a fresh
 	 * malloc of this size is a new mapping, page-faulted at every node. */
+	/* With the packed kernel, a 2-D im2col writes the GEMM's packed B directly. */
+	pack_col = !direct && w.nsp == 2 && ox_gemm_fast();
 	if (!direct) {
-		int64_t cdim = cg * kprod * oprod;
+		int64_t cdim = pack_col ? (int64_t)ox_gemm_packed_b_floats((int)oprod, (int)(cg * kprod)) :
+			cg * kprod * oprod;
 
 		if (!(colt = ox_xtensor_new_raw(OX_FLOAT, 1, &cdim)))
 			return ox_kerr(k, OX_ENOMEM, "out of memory for the im2col buffer");
 		col = colt->data;
 	}
-	/* The weights packed for the GEMM kernel, once per model run or, for an
-	 * initializer, once for all runs of a cached plan. */
-	if (ox_gemm_fast()) {
+	/* Constant weights packed for the GEMM kernel once for all runs of a cached
+	 * plan; otherwise ox_gemm_run packs them block by block, and a one-shot run
+	 * holds no weight-sized buffer. */
+	if (ox_gemm_fast() && ox_kconst(k, 1) && ox_kcache_on(k)) {
 		size_t per = ox_gemm_packed_a_floats((int)mg, (int)(cg * kprod));
-		bool cst = ox_kconst(k, 1);
 
-		if (!cst || !(packed = ox_kcache_get(k, wt->data))) {
+		if (!(packed = ox_kcache_get(k, wt->data))) {
 			if (!(packed = aligned_alloc(64, ((per * (size_t)group + 16) * sizeof *packed + 63) / 64 * 64))) {
 				ox_xtensor_free(colt);
 				return ox_kerr(k, OX_ENOMEM, "out of memory for the packed weights");
@@ -494,10 +528,7 @@ conv_float(struct ox_kctx *k)
 				ox_gemm_pack_a_to(packed + per * (size_t)g,
 						  (const float *)wt->data + g * mg * cg * kprod, (int)(cg * kprod),
 						  (int)mg, (int)(cg * kprod));
-			if (cst && ox_kcache_put(k, wt->data, packed))
-				own_packed = false;
-			else
-				own_packed = true;
+			own_packed = !ox_kcache_put(k, wt->data, packed);
 		}
 		per_group = per;
 	}
@@ -511,9 +542,15 @@ conv_float(struct ox_kctx *k)
 			struct ox_gemm gm;
 
 			if (!direct && w.nsp == 2) {
-				struct im2col_job job = { xg, &w, col };
+				struct im2col_job job = { xg, &w, col, cg * kprod, pack_col, 0 };
 
 				ox_par_for(cg, 1, im2col_part, &job);
+				if (job.rc) {
+					if (own_packed)
+						free(packed);
+					ox_xtensor_free(colt);
+					return ox_kerr(k, job.rc, "out of memory for the im2col buffer");
+				}
 			} else if (!direct) {
 				im2col(xg, cg, &w, col);
 			}
@@ -524,7 +561,8 @@ conv_float(struct ox_kctx *k)
 			gm.a = wg;
 			gm.lda = gm.k;
 			gm.ap = packed ? packed + per_group * (size_t)g : NULL;
-			gm.b = direct ? xg : col;
+			gm.b = direct ? xg : pack_col ? NULL : col;
+			gm.bp = pack_col ? col : NULL;
 			gm.ldb = gm.n;
 			gm.c = og;
 			gm.ldc = gm.n;

@@ -24,6 +24,13 @@
 #define OX_VEC
 #endif
 
+/* Kernels written with AVX-512 intrinsics (run only when ox_gemm_fast() says the
+ * CPU has AVX-512) are compiled where GCC targets x86-64. */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define OX_HAVE_AVX512 1
+#include <immintrin.h>
+#endif
+
 /* Helpers called from OX_VEC loops must be inlined into each clone to vectorize;
  * GCC does not inline across differing optimize attributes on its own. */
 #ifdef __GNUC__
@@ -107,6 +114,10 @@ float *ox_gemm_pack_b(const float *b, int ldb, int n, int k);
 float *ox_gemm_pack_bt(const float *bt, int ldbt, int n, int k);
 size_t ox_gemm_packed_a_floats(int m, int k);
 size_t ox_gemm_packed_b_floats(int n, int k);
+/* Rows [kk0, kk0 + rows) of B (k x n), given as rows x n contiguous floats, into
+ * a packed B of ox_gemm_packed_b_floats(n, k) floats (64-byte aligned), padding
+ * included: an im2col can write the packed form directly. */
+void ox_gemm_put_b_rows(float *bp, int k, int n, int kk0, int rows, const float *src);
 /* ox_gemm_pack_a into dst, which holds ox_gemm_packed_a_floats(m, k) floats. */
 void ox_gemm_pack_a_to(float *dst, const float *a, int lda, int m, int k);
 

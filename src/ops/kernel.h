@@ -160,6 +160,9 @@ int ox_kwindow(struct ox_kctx *k, struct ox_window *w, const struct ox_tensor *x
  * the run keeps no cache, and then the caller still owns p. */
 void *ox_kcache_get(struct ox_kctx *k, const void *key);
 bool ox_kcache_put(struct ox_kctx *k, const void *key, void *p);
+/* True when the run keeps a cache: packing a whole constant operand ahead pays off
+ * only then; a one-shot run packs block by block, with no operand-sized buffer. */
+bool ox_kcache_on(const struct ox_kctx *k);
 
 /* True when input i is an initializer of the model (constant for every run), also
  * when it reaches the node through Identity nodes. */

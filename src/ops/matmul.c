@@ -74,6 +74,9 @@ packed_b(struct ox_kctx *k, const struct ox_tensor *b, bool trans, int n, int kk
 		return NULL;
 	if (cst && (p = ox_kcache_get(k, b->data)))
 		return p;
+	/* Without a cache, a row-major B is packed per block by ox_gemm_run. */
+	if (!trans && !(cst && ox_kcache_on(k)))
+		return NULL;
 	p = trans ? ox_gemm_pack_bt(b->data, kk, n, kk) : ox_gemm_pack_b(b->data, n, n, kk);
 	if (p && !(cst && ox_kcache_put(k, b->data, p)))
 		*own = true;

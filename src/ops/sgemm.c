@@ -30,9 +30,8 @@
 #define MC 256          /* rows of one task: its A blocks (256 KiB) stay in L2 */
 #define NC 512          /* columns of one task */
 
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#ifdef OX_HAVE_AVX512
 #define HAVE_AVX512_KERNEL 1
-#include <immintrin.h>
 #endif
 
 static size_t
@@ -134,6 +133,20 @@ ox_gemm_pack_bt(const float *bt, int ldbt, int n, int k)
 		}
 	return p;
 }
+
+#ifndef HAVE_AVX512_KERNEL
+void
+ox_gemm_put_b_rows(float *bp, int k, int n, int kk0, int rows, const float *src)
+{
+	for (int p = 0; p < n; p += NR)
+		for (int i = 0; i < rows; i++) {
+			float *d = bp + ((size_t)(p / NR) * k + kk0 + i) * NR;
+
+			for (int j = 0; j < NR; j++)
+				d[j] = p + j < n ? src[(size_t)i * n + p + j] : 0.0f;
+		}
+}
+#endif
 
 /* The epilogue for one element row i, columns [j0, j0 + n) of C, when the fast
  * kernel is not used: C already holds the product. */
@@ -256,6 +269,34 @@ pack_b_avx512(const float *b, int ldb, int n0, int nc, int k0, int kc, float *ds
 
 			_mm512_store_ps(d, _mm512_maskz_loadu_ps(m0, s + p));
 			_mm512_store_ps(d + 16, _mm512_maskz_loadu_ps(m1, s + p + 16));
+		}
+	}
+}
+
+/* Rows [kk0, kk0 + rows) of a packed B, panel by panel so that each panel takes
+ * rows x NR consecutive floats; the last panel is zero-padded. */
+AVX512 void
+ox_gemm_put_b_rows(float *bp, int k, int n, int kk0, int rows, const float *src)
+{
+	int p = 0;
+
+	for (; p + NR <= n; p += NR) {
+		float *d = bp + ((size_t)(p / NR) * k + kk0) * NR;
+
+		for (int i = 0; i < rows; i++, d += NR) {
+			_mm512_store_ps(d, _mm512_loadu_ps(src + (size_t)i * n + p));
+			_mm512_store_ps(d + 16, _mm512_loadu_ps(src + (size_t)i * n + p + 16));
+		}
+	}
+	if (p < n) {
+		int r = n - p;
+		__mmask16 m0 = r >= 16 ? 0xffff : (__mmask16)((1u << r) - 1);
+		__mmask16 m1 = r > 16 ? (__mmask16)((1u << (r - 16)) - 1) : 0;
+		float *d = bp + ((size_t)(p / NR) * k + kk0) * NR;
+
+		for (int i = 0; i < rows; i++, d += NR) {
+			_mm512_store_ps(d, _mm512_maskz_loadu_ps(m0, src + (size_t)i * n + p));
+			_mm512_store_ps(d + 16, _mm512_maskz_loadu_ps(m1, src + (size_t)i * n + p + 16));
 		}
 	}
 }
@@ -392,6 +433,19 @@ ox_gemm_run(const struct ox_gemm *g)
 		}
 		t.mtasks = (g->m + t.mc - 1) / t.mc;
 		t.ntasks = (g->n + t.nc - 1) / t.nc;
+		/* Ranges of whole tasks go to the threads: 7 tasks on 2 threads leave one
+		 * idle for a seventh of the time. Narrow the tasks until their count is a
+		 * multiple of the threads, when there are few of them. */
+		if (threads > 1 && t.mtasks * t.ntasks % threads && t.mtasks * t.ntasks < 8 * threads) {
+			int want = (t.mtasks * t.ntasks + threads - 1) / threads * threads;
+			int nt = (want + t.mtasks - 1) / t.mtasks;
+			int nc = ((g->n + nt - 1) / nt + NR - 1) / NR * NR;
+
+			if (nc >= NR && (g->n + nc - 1) / nc * t.mtasks % threads == 0) {
+				t.nc = nc;
+				t.ntasks = (g->n + nc - 1) / nc;
+			}
+		}
 		ox_par_for((int64_t)t.mtasks * t.ntasks, 1, tasks_part, &t);
 		return 0;
 	}
