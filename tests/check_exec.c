@@ -435,6 +435,103 @@ START_TEST(test_fuse_conv)
 }
 END_TEST
 
+/* --- Conv against a direct double-precision sum --- */
+
+struct conv_case {
+	int64_t n, c, h, w, m, kh, kw, sh, sw, dh, dw, pt, pl, pb, pr, group;
+};
+
+static void
+conv_case(const struct conv_case *cc, int threads, bool cached)
+{
+	struct ox_model *m = model_new(13);
+	struct ox_graph *g = m->graph;
+	const int64_t xd[4] = { cc->n, cc->c, cc->h, cc->w }, wd[4] = { cc->m, cc->c / cc->group, cc->kh, cc->kw };
+	const int64_t bd[1] = { cc->m }, st[2] = { cc->sh, cc->sw }, dl[2] = { cc->dh, cc->dw };
+	const int64_t pads[4] = { cc->pt, cc->pl, cc->pb, cc->pr };
+	int64_t oh = (cc->h + cc->pt + cc->pb - cc->dh * (cc->kh - 1) - 1) / cc->sh + 1;
+	int64_t ow = (cc->w + cc->pl + cc->pr - cc->dw * (cc->kw - 1) - 1) / cc->sw + 1;
+	int64_t cg = cc->c / cc->group, mg = cc->m / cc->group;
+	struct ox_value *x = ox_value_new(g, "x"), *wv, *bv, *y;
+	struct ox_tensor *in, *out[1] = { NULL };
+	const float *wt, *bt, *xt, *yt;
+	double worst = 0;
+
+	ck_assert_int_eq(ox_graph_add_input(g, x), 0);
+	seed = 21;
+	wv = init_rnd(g, "W", 4, wd);
+	bv = init_rnd(g, "B", 1, bd);
+	y = node(g, "Conv", 3, x, wv, bv);
+	ck_assert_int_eq(ox_node_set_attr_ints(y->producer, "pads", pads, 4), 0);
+	ck_assert_int_eq(ox_node_set_attr_ints(y->producer, "strides", st, 2), 0);
+	ck_assert_int_eq(ox_node_set_attr_ints(y->producer, "dilations", dl, 2), 0);
+	ck_assert_int_eq(ox_node_set_attr_int(y->producer, "group", cc->group), 0);
+	ck_assert_int_eq(ox_graph_add_output(g, y), 0);
+	in = ox_xtensor_new(OX_FLOAT, 4, xd);
+	for (int64_t e = 0; e < in->nelem; e++)
+		((float *)in->data)[e] = rnd();
+	ox_exec_set_threads(threads);
+	run(m, &in, 1, out, cached);
+	ox_exec_set_threads(1);
+	ck_assert_int_eq(out[0]->ndim, 4);
+	ck_assert_int_eq(out[0]->dims[2], oh);
+	ck_assert_int_eq(out[0]->dims[3], ow);
+	wt = wv->init->data;
+	bt = bv->init->data;
+	xt = in->data;
+	yt = out[0]->data;
+	for (int64_t b = 0; b < cc->n; b++)
+		for (int64_t o = 0; o < cc->m; o++)
+			for (int64_t r = 0; r < oh; r++)
+				for (int64_t j = 0; j < ow; j++) {
+					double sum = bt[o];
+					int64_t gi = o / mg;
+
+					for (int64_t ci = 0; ci < cg; ci++)
+						for (int64_t a = 0; a < cc->kh; a++)
+							for (int64_t q = 0; q < cc->kw; q++) {
+								int64_t yy = r * cc->sh - cc->pt + a * cc->dh;
+								int64_t xx = j * cc->sw - cc->pl + q * cc->dw;
+
+								if (yy < 0 || yy >= cc->h || xx < 0 || xx >= cc->w)
+									continue;
+								sum += (double)wt[((o * cg + ci) * cc->kh + a) * cc->kw + q] *
+								       xt[((b * cc->c + gi * cg + ci) * cc->h + yy) * cc->w + xx];
+							}
+					sum -= yt[((b * cc->m + o) * oh + r) * ow + j];
+					worst = fabs(sum) > worst ? fabs(sum) : worst;
+				}
+	ck_assert_msg(worst <= 1e-5 * (double)(cg * cc->kh * cc->kw + 1),
+		      "conv c %lld h %lld w %lld k %lldx%lld s %lld,%lld threads %d: error %g", (long long)cc->c,
+		      (long long)cc->h, (long long)cc->w, (long long)cc->kh, (long long)cc->kw, (long long)cc->sh,
+		      (long long)cc->sw, threads, worst);
+	ox_xtensor_free(out[0]);
+	ox_xtensor_free(in);
+	ox_model_free(m);
+}
+
+START_TEST(test_conv_reference)
+{
+	/* n c h w m kh kw sh sw dh dw pt pl pb pr group: padded and not, strides 1-3,
+	 * dilations, asymmetric pads, groups, depths over one 256-deep block (a block
+	 * starting mid-channel), rows shorter than a 32-column panel, column tails */
+	static const struct conv_case cases[] = {
+		{ 2, 6, 9, 5, 10, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1 },
+		{ 1, 40, 13, 11, 16, 3, 3, 2, 2, 1, 1, 0, 1, 2, 1, 1 },
+		{ 1, 8, 12, 12, 8, 3, 2, 1, 3, 2, 1, 1, 0, 1, 2, 2 },
+		{ 1, 3, 30, 30, 12, 7, 7, 2, 2, 1, 1, 3, 3, 3, 3, 1 },
+		{ 1, 64, 7, 7, 32, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1 },
+		{ 1, 16, 40, 3, 24, 5, 1, 1, 1, 1, 1, 2, 0, 2, 0, 1 },
+		{ 1, 4, 6, 70, 8, 1, 3, 2, 1, 1, 3, 0, 3, 0, 3, 1 },
+	};
+
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		conv_case(&cases[i], 1, false);
+		conv_case(&cases[i], 2, true);
+	}
+}
+END_TEST
+
 START_TEST(test_fuse_matmul)
 {
 	static const int64_t dims[1][4] = { { 2, 5, 24 } };
@@ -456,6 +553,7 @@ exec_suite(void)
 	tcase_add_test(tc, test_gemm_threads);
 	tcase_add_test(tc, test_par_for);
 	tcase_add_test(tc, test_fuse_conv);
+	tcase_add_test(tc, test_conv_reference);
 	tcase_add_test(tc, test_fuse_matmul);
 	suite_add_tcase(s, tc);
 	return s;

@@ -198,57 +198,137 @@ im2col2d_row(const float *x, int64_t c, int64_t a, int64_t q, const struct ox_wi
 	}
 }
 
-/* Rows of the column matrix made at a time before they are spread over the packed
- * panels: each panel then receives IM2COL_ROWS rows of 32 floats in a row. */
-#define IM2COL_ROWS 16
-
-/* The 2-D im2col for channels [c0, c1) of one image and group: into the column
- * matrix (row-major), or, with packed, straight into the GEMM's packed B panels
- * (IM2COL_ROWS rows made in tmp, then spread over the panels), which spares the
- * GEMM a second pass over a matrix that no longer fits in cache. */
+/* The 2-D im2col for channels [c0, c1) of one image and group, row by row. */
 static void
-im2col2d(const float *x, int64_t c0, int64_t c1, const struct ox_window *w, float *col, int64_t krows,
-	 bool packed, float *tmp)
+im2col2d(const float *x, int64_t c0, int64_t c1, const struct ox_window *w, float *col)
 {
 	int64_t kh = w->kernel[0], kw = w->kernel[1], n = w->out[0] * w->out[1];
-	int64_t kk0 = c0 * kh * kw, kk1 = c1 * kh * kw;
 
-	for (int64_t kk = kk0; kk < kk1; kk += IM2COL_ROWS) {
-		int64_t rows = kk1 - kk < IM2COL_ROWS ? kk1 - kk : IM2COL_ROWS;
-
-		for (int64_t i = 0; i < rows; i++) {
-			int64_t r = kk + i, c = r / (kh * kw), a = r / kw % kh, q = r % kw;
-
-			im2col2d_row(x, c, a, q, w, packed ? tmp + i * n : col + r * n);
-		}
-		if (packed)
-			ox_gemm_put_b_rows(col, (int)krows, (int)n, (int)kk, (int)rows, tmp);
-	}
+	for (int64_t c = c0; c < c1; c++)
+		for (int64_t a = 0; a < kh; a++)
+			for (int64_t q = 0; q < kw; q++)
+				im2col2d_row(x, c, a, q, w, col + ((c * kh + a) * kw + q) * n);
 }
 
 struct im2col_job {
 	const float *x;
 	const struct ox_window *w;
 	float *col;
-	int64_t krows;              /* rows of the column matrix (channels x taps) */
-	bool packed;
-	int rc;                     /* set when a part had no memory for its rows */
 };
 
 static void
 im2col_part(void *ctx, int64_t lo, int64_t hi)
 {
 	struct im2col_job *j = ctx;
-	float *tmp = NULL;
 
-	if (j->packed &&
-	    !(tmp = malloc((size_t)IM2COL_ROWS * (size_t)(j->w->out[0] * j->w->out[1]) * sizeof *tmp))) {
-		j->rc = OX_ENOMEM;
-		return;
-	}
-	im2col2d(j->x, lo, hi, j->w, j->col, j->krows, j->packed, tmp);
-	free(tmp);
+	im2col2d(j->x, lo, hi, j->w, j->col);
 }
+
+#ifdef OX_HAVE_AVX512
+/* The 2-D im2col made block by block inside the GEMM (struct ox_gemm's pack_b):
+ * the column matrix of a 3x3 convolution over a 56x56 image is 7 MB, written and
+ * read back once per node when made whole; a block of it (kc rows x 512 columns)
+ * stays in cache between its making and its use, and no buffer holds the rest.
+ * Each packed row is 32 consecutive output positions, which run over one or more
+ * output rows (segments); at stride 1 a segment is one masked load of the input row,
+ * otherwise one masked gather. */
+struct im2col_blk {
+	const float *x;             /* the group's channels of one image */
+	const struct ox_window *w;
+};
+
+/* Kernels up to this size in each direction go through im2col_pack. */
+#define PACK_KMAX 16
+
+/* Lanes [lo, hi) of 16 as a mask. */
+static inline __mmask16
+lanes(int64_t lo, int64_t hi)
+{
+	lo = lo < 0 ? 0 : lo;
+	hi = hi > 16 ? 16 : hi;
+	if (lo >= hi)
+		return 0;
+	return (__mmask16)((hi >= 16 ? 0xffffu : (1u << hi) - 1) & ~((1u << lo) - 1));
+}
+
+__attribute__((target("avx512f"))) static void
+im2col_pack(const void *ctx, int n0, int nc, int k0, int kc, float *dst)
+{
+	const struct im2col_blk *b = ctx;
+	const struct ox_window *w = b->w;
+	int64_t ih = w->in[0], iw = w->in[1], ow = w->out[1], kh = w->kernel[0], kw = w->kernel[1];
+	int64_t sh = w->stride[0], sw = w->stride[1];
+	__m512i step = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+					  _mm512_set1_epi32((int)sw));
+	__m512i step16 = _mm512_add_epi32(step, _mm512_set1_epi32((int)(16 * sw)));
+
+	for (int p = 0; p < nc; p += OX_GEMM_NR) {
+		int cols = nc - p < OX_GEMM_NR ? nc - p : OX_GEMM_NR, ns = 0;
+		/* Per segment i (a run of the panel's positions along one output row):
+		 * for each tap column q, the input column lane 0 would read (base) and the
+		 * lanes that read inside the row (m0, m1); for each tap row a, the offset
+		 * of the input row, or -1 outside the image. */
+		int64_t base[PACK_KMAX][OX_GEMM_NR], rowoff[PACK_KMAX][OX_GEMM_NR];
+		__mmask16 m0[PACK_KMAX][OX_GEMM_NR], m1[PACK_KMAX][OX_GEMM_NR];
+		float *d = dst + (size_t)(p / OX_GEMM_NR) * (size_t)kc * OX_GEMM_NR;
+		int64_t c, a, q;
+
+		for (int t = 0; t < cols; ns++) {
+			int64_t n = n0 + p + t, r = n / ow, j = n % ow;
+			int len = (int)(ow - j < cols - t ? ow - j : cols - t);
+
+			for (q = 0; q < kw; q++) {
+				int64_t x0 = j * sw - w->pad0[1] + q * w->dil[1];
+				/* positions [tlo, thi) of the run read inside the row */
+				int64_t tlo = x0 >= 0 ? 0 : (-x0 + sw - 1) / sw;
+				int64_t thi = x0 >= iw ? 0 : (iw - x0 + sw - 1) / sw;
+
+				thi = thi < len ? thi : len;
+				base[q][ns] = x0 - (int64_t)t * sw;
+				m0[q][ns] = lanes(t + tlo, t + thi);
+				m1[q][ns] = lanes(t + tlo - 16, t + thi - 16);
+			}
+			for (a = 0; a < kh; a++) {
+				int64_t y = r * sh - w->pad0[0] + a * w->dil[0];
+
+				rowoff[a][ns] = y >= 0 && y < ih ? y * iw : -1;
+			}
+			t += len;
+		}
+		c = k0 / (kh * kw);
+		a = k0 / kw % kh;
+		q = k0 % kw;
+		for (int kk = 0; kk < kc; kk++, d += OX_GEMM_NR) {
+			const float *chan = b->x + c * ih * iw;
+			__m512 v0 = _mm512_setzero_ps(), v1 = _mm512_setzero_ps();
+
+			for (int i = 0; i < ns; i++) {
+				const float *src;
+
+				if (rowoff[a][i] < 0)
+					continue;
+				src = chan + rowoff[a][i] + base[q][i];
+				if (sw == 1) {
+					v0 = _mm512_mask_loadu_ps(v0, m0[q][i], src);
+					v1 = _mm512_mask_loadu_ps(v1, m1[q][i], src + 16);
+				} else {
+					v0 = _mm512_mask_i32gather_ps(v0, m0[q][i], step, src, 4);
+					v1 = _mm512_mask_i32gather_ps(v1, m1[q][i], step16, src, 4);
+				}
+			}
+			_mm512_store_ps(d, v0);
+			_mm512_store_ps(d + 16, v1);
+			if (++q == kw) {
+				q = 0;
+				if (++a == kh) {
+					a = 0;
+					c++;
+				}
+			}
+		}
+	}
+}
+#endif
 
 /* o[lo, hi) += wv * x[j * st] */
 OX_VEC static void
@@ -503,11 +583,14 @@ conv_float(struct ox_kctx *k)
 			direct = false;
 	/* The column buffer comes from the executor's pool like a tensor: a fresh
 	 * malloc of this size is a new mapping, page-faulted at every node. */
-	/* With the packed kernel, a 2-D im2col writes the GEMM's packed B directly. */
-	pack_col = !direct && w.nsp == 2 && ox_gemm_fast();
-	if (!direct) {
-		int64_t cdim = pack_col ? (int64_t)ox_gemm_packed_b_floats((int)oprod, (int)(cg * kprod)) :
-			cg * kprod * oprod;
+	/* With the packed kernel, the GEMM makes a 2-D im2col block by block. */
+#ifdef OX_HAVE_AVX512
+	pack_col = !direct && w.nsp == 2 && w.kernel[0] <= PACK_KMAX && w.kernel[1] <= PACK_KMAX && ox_gemm_fast();
+#else
+	pack_col = false;
+#endif
+	if (!direct && !pack_col) {
+		int64_t cdim = cg * kprod * oprod;
 
 		if (!(colt = ox_xtensor_new_raw(OX_FLOAT, 1, &cdim)))
 			return ox_kerr(k, OX_ENOMEM, "out of memory for the im2col buffer");
@@ -540,18 +623,15 @@ conv_float(struct ox_kctx *k)
 			const float *wg = (const float *)wt->data + g * mg * cg * kprod;
 			float *og = (float *)o->data + (n * cout + g * mg) * oprod;
 			struct ox_gemm gm;
+#ifdef OX_HAVE_AVX512
+			struct im2col_blk blk;
+#endif
 
-			if (!direct && w.nsp == 2) {
-				struct im2col_job job = { xg, &w, col, cg * kprod, pack_col, 0 };
+			if (!direct && !pack_col && w.nsp == 2) {
+				struct im2col_job job = { xg, &w, col };
 
 				ox_par_for(cg, 1, im2col_part, &job);
-				if (job.rc) {
-					if (own_packed)
-						free(packed);
-					ox_xtensor_free(colt);
-					return ox_kerr(k, job.rc, "out of memory for the im2col buffer");
-				}
-			} else if (!direct) {
+			} else if (!direct && !pack_col) {
 				im2col(xg, cg, &w, col);
 			}
 			memset(&gm, 0, sizeof gm);
@@ -561,8 +641,15 @@ conv_float(struct ox_kctx *k)
 			gm.a = wg;
 			gm.lda = gm.k;
 			gm.ap = packed ? packed + per_group * (size_t)g : NULL;
-			gm.b = direct ? xg : pack_col ? NULL : col;
-			gm.bp = pack_col ? col : NULL;
+			gm.b = direct ? xg : col;
+#ifdef OX_HAVE_AVX512
+			if (pack_col) {
+				gm.pack_b = im2col_pack;
+				gm.pack_b_ctx = &blk;
+				blk.x = xg;
+				blk.w = &w;
+			}
+#endif
 			gm.ldb = gm.n;
 			gm.c = og;
 			gm.ldc = gm.n;
@@ -574,7 +661,12 @@ conv_float(struct ox_kctx *k)
 				gm.lo = k->fuse_lo;
 				gm.hi = k->fuse_hi;
 			}
-			ox_gemm_run(&gm);
+			if (ox_gemm_run(&gm) < 0) {
+				if (own_packed)
+					free(packed);
+				ox_xtensor_free(colt);
+				return ox_kerr(k, OX_ENOMEM, "out of memory for the GEMM's blocks");
+			}
 		}
 	}
 	if (own_packed)

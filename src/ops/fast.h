@@ -99,8 +99,17 @@ struct ox_gemm {
 	int ldres;
 	int act;
 	float lo, hi;               /* OX_ACT_CLIP bounds */
+	/* B made block by block instead of read (b and bp NULL): pack_b(ctx, n0, nc,
+	 * k0, kc, dst) writes columns [n0, n0 + nc) and depth [k0, k0 + kc) of B into
+	 * dst as ceil(nc / 32) panels of kc x 32 floats, zero-padded (the layout of
+	 * ox_gemm_pack_b for k = kc). An im2col made this way never exists whole.
+	 * Only with the packed kernel (ox_gemm_fast()); called from several threads. */
+	void (*pack_b)(const void *ctx, int n0, int nc, int k0, int kc, float *dst);
+	const void *pack_b_ctx;
 };
 int ox_gemm_run(const struct ox_gemm *g);
+/* Columns in one panel of a packed B. */
+#define OX_GEMM_NR 32
 
 /* True when the packed kernel runs on this CPU (AVX-512); without it the packed
  * forms are never read, so callers need not make them. */
@@ -114,10 +123,6 @@ float *ox_gemm_pack_b(const float *b, int ldb, int n, int k);
 float *ox_gemm_pack_bt(const float *bt, int ldbt, int n, int k);
 size_t ox_gemm_packed_a_floats(int m, int k);
 size_t ox_gemm_packed_b_floats(int n, int k);
-/* Rows [kk0, kk0 + rows) of B (k x n), given as rows x n contiguous floats, into
- * a packed B of ox_gemm_packed_b_floats(n, k) floats (64-byte aligned), padding
- * included: an im2col can write the packed form directly. */
-void ox_gemm_put_b_rows(float *bp, int k, int n, int kk0, int rows, const float *src);
 /* ox_gemm_pack_a into dst, which holds ox_gemm_packed_a_floats(m, k) floats. */
 void ox_gemm_pack_a_to(float *dst, const float *a, int lda, int m, int k);
 

@@ -17,6 +17,7 @@
  */
 #include "config.h"
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -25,7 +26,7 @@
 #include "ops/fast.h"
 
 #define MR 8
-#define NR 32
+#define NR OX_GEMM_NR
 #define KC 256          /* depth of one block: a B panel block (32 KiB) stays in L1 */
 #define MC 256          /* rows of one task: its A blocks (256 KiB) stay in L2 */
 #define NC 512          /* columns of one task */
@@ -133,20 +134,6 @@ ox_gemm_pack_bt(const float *bt, int ldbt, int n, int k)
 		}
 	return p;
 }
-
-#ifndef HAVE_AVX512_KERNEL
-void
-ox_gemm_put_b_rows(float *bp, int k, int n, int kk0, int rows, const float *src)
-{
-	for (int p = 0; p < n; p += NR)
-		for (int i = 0; i < rows; i++) {
-			float *d = bp + ((size_t)(p / NR) * k + kk0 + i) * NR;
-
-			for (int j = 0; j < NR; j++)
-				d[j] = p + j < n ? src[(size_t)i * n + p + j] : 0.0f;
-		}
-}
-#endif
 
 /* The epilogue for one element row i, columns [j0, j0 + n) of C, when the fast
  * kernel is not used: C already holds the product. */
@@ -273,34 +260,6 @@ pack_b_avx512(const float *b, int ldb, int n0, int nc, int k0, int kc, float *ds
 	}
 }
 
-/* Rows [kk0, kk0 + rows) of a packed B, panel by panel so that each panel takes
- * rows x NR consecutive floats; the last panel is zero-padded. */
-AVX512 void
-ox_gemm_put_b_rows(float *bp, int k, int n, int kk0, int rows, const float *src)
-{
-	int p = 0;
-
-	for (; p + NR <= n; p += NR) {
-		float *d = bp + ((size_t)(p / NR) * k + kk0) * NR;
-
-		for (int i = 0; i < rows; i++, d += NR) {
-			_mm512_store_ps(d, _mm512_loadu_ps(src + (size_t)i * n + p));
-			_mm512_store_ps(d + 16, _mm512_loadu_ps(src + (size_t)i * n + p + 16));
-		}
-	}
-	if (p < n) {
-		int r = n - p;
-		__mmask16 m0 = r >= 16 ? 0xffff : (__mmask16)((1u << r) - 1);
-		__mmask16 m1 = r > 16 ? (__mmask16)((1u << (r - 16)) - 1) : 0;
-		float *d = bp + ((size_t)(p / NR) * k + kk0) * NR;
-
-		for (int i = 0; i < rows; i++, d += NR) {
-			_mm512_store_ps(d, _mm512_maskz_loadu_ps(m0, src + (size_t)i * n + p));
-			_mm512_store_ps(d + 16, _mm512_maskz_loadu_ps(m1, src + (size_t)i * n + p + 16));
-		}
-	}
-}
-
 static int fast_state;          /* 0 unknown, 1 yes, -1 no */
 
 static bool
@@ -317,6 +276,7 @@ struct task_ctx {
 	const struct ox_gemm *g;
 	int mc, nc;             /* task size: multiples of MR and NR, at most MC and NC */
 	int mtasks, ntasks;
+	atomic_bool failed;     /* a task found no memory and had no fallback */
 };
 
 /* One task: rows [m0, m1) and columns [n0, n1) of C, all of the depth. */
@@ -336,6 +296,10 @@ run_task(const struct ox_gemm *g, int m0, int m1, int n0, int n1, float *abuf, f
 		if (g->bp) {
 			bp = g->bp + ((size_t)(n0 / NR) * kdim + k0) * NR;
 			bstride = (size_t)kdim * NR;
+		} else if (g->pack_b) {
+			g->pack_b(g->pack_b_ctx, n0, n1 - n0, k0, kc, bbuf);
+			bp = bbuf;
+			bstride = (size_t)kc * NR;
 		} else {
 			pack_b_avx512(g->b, g->ldb, n0, n1 - n0, k0, kc, bbuf);
 			bp = bbuf;
@@ -380,7 +344,10 @@ tasks_part(void *arg, int64_t lo, int64_t hi)
 		int m0 = mi * t->mc, m1 = m0 + t->mc < g->m ? m0 + t->mc : g->m;
 		int n0 = ni * t->nc, n1 = n0 + t->nc < g->n ? n0 + t->nc : g->n;
 
-		if ((!g->ap && !abuf) || (!g->bp && !bbuf)) {
+		if (((!g->ap && !abuf) || (!g->bp && !bbuf)) && (!g->b || !g->a)) {
+			/* nothing to fall back on */
+			atomic_store(&t->failed, true);
+		} else if ((!g->ap && !abuf) || (!g->bp && !bbuf)) {
 			/* No memory for the 0.5 MiB blocks: this share the slow way. */
 			ox_sgemm(0, 0, m1 - m0, n1 - n0, g->k, 1.0f, g->a + (size_t)m0 * g->lda, g->lda,
 				 g->b + n0, g->ldb, 0.0f, g->c + (size_t)m0 * g->ldc + n0, g->ldc);
@@ -417,7 +384,7 @@ ox_gemm_run(const struct ox_gemm *g)
 	}
 #ifdef HAVE_AVX512_KERNEL
 	if (have_fast()) {
-		struct task_ctx t = { g, MC, NC, 0, 0 };
+		struct task_ctx t = { .g = g, .mc = MC, .nc = NC };
 		int threads = ox_par_threads();
 
 		/* Enough tasks for every thread, when the product is worth splitting:
@@ -447,7 +414,7 @@ ox_gemm_run(const struct ox_gemm *g)
 			}
 		}
 		ox_par_for((int64_t)t.mtasks * t.ntasks, 1, tasks_part, &t);
-		return 0;
+		return atomic_load(&t.failed) ? -1 : 0;
 	}
 #endif
 	if (!g->a || !g->b)
