@@ -9,7 +9,9 @@
 # exported first when missing) at 1 and 2 threads: ours is
 # `onnx-opt run MODEL --benchmark N --threads T`, ORT's is
 # `node bench.js MODEL --threads T --iters N` in a copy of ../shared/tools/ort.
-# The two run one after the other for each cell, so they see the same machine load.
+# The two run one after the other for each cell, so they see the same machine load,
+# ROUNDS times (default 3) alternately; each side's figure is the median of its
+# rounds' medians. MODES (default "asis unset") picks the environment modes below.
 # Everything runs twice: with the environment as it is, and with OPENBLAS_CORETYPE
 # and OPENBLAS_L2_SIZE unset in our benchmark command alone (the kernel OpenBLAS
 # picks in each case is printed, from OPENBLAS_VERBOSE=2).
@@ -26,6 +28,8 @@
 set -eu
 
 ITERS=${1:-50}
+ROUNDS=${ROUNDS:-3}
+MODES=${MODES:-asis unset}
 ZOO=${ZOO:-/tmp/onnx-opt-zoo}
 R50=${R50:-/tmp/onnx-opt-bench/resnet50.onnx}
 PY=${PY:-/usr/bin/python3}
@@ -71,6 +75,10 @@ median_ort() { # MODEL THREADS
 		sed -n 's/.*"medianMs": *\([0-9.]*\).*/\1/p' | head -1
 }
 
+mid() { # the median of the arguments
+	printf '%s\n' "$@" | sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+
 core() { # ENVMODE
 	if [ "$1" = unset ]; then
 		env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OPENBLAS_VERBOSE=2 "$OX" run "$ZOO/resnet18.onnx" \
@@ -81,9 +89,9 @@ core() { # ENVMODE
 	fi
 }
 
-echo "# onnx-opt executor vs ONNX Runtime 1.30, median ms over $ITERS runs ($(date -u +%FT%TZ))"
+echo "# onnx-opt executor vs ONNX Runtime 1.30, median ms over $ITERS runs, median of $ROUNDS alternating rounds ($(date -u +%FT%TZ))"
 echo "# $(nproc) cores; load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
-for mode in asis unset; do
+for mode in $MODES; do
 	if [ "$mode" = asis ]; then
 		echo "## environment as it is (OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-unset}," \
 		     "OPENBLAS_L2_SIZE=${OPENBLAS_L2_SIZE:-unset}); OpenBLAS: $(core asis)"
@@ -93,8 +101,14 @@ for mode in asis unset; do
 	printf '%-14s %7s %10s %10s %8s %s\n' model threads ours_ms ort_ms ratio load1
 	for m in resnet18 mobilenet_v2 bert4; do
 		for t in 1 2; do
-			ours=$(median_ours "$ZOO/$m.onnx" "$t" "$mode")
-			ort=$(median_ort "$ZOO/$m.onnx" "$t")
+			# ROUNDS alternations of ours and ORT; the median of each side's medians
+			o_all='' r_all=''
+			for _ in $(seq "$ROUNDS"); do
+				o_all="$o_all $(median_ours "$ZOO/$m.onnx" "$t" "$mode")"
+				r_all="$r_all $(median_ort "$ZOO/$m.onnx" "$t")"
+			done
+			ours=$(mid $o_all)
+			ort=$(mid $r_all)
 			printf '%-14s %7s %10s %10s %8s %s\n' "$m" "$t" "$ours" "$ort" \
 				"$(awk -v a="$ours" -v b="$ort" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "?" }')" \
 				"$(cut -d' ' -f1 /proc/loadavg)"

@@ -379,6 +379,59 @@ tap9_row(float *restrict o, const float *restrict x0, const float *restrict x1, 
 		}
 }
 
+/* o[p] = bv + the 3x3 taps of P around p, for p in [0, n): P is a zero-padded plane
+ * of rows rl floats long read as one flat array, so one long loop covers every
+ * output row (the two columns between rows are computed and dropped); rows of 7 or
+ * 14 outputs no longer end in scalar code each. */
+OX_VEC static void
+tap9_flat(float *restrict o, const float *restrict pl, int64_t n, int64_t rl, const float *restrict wk, float bv)
+{
+	const float *restrict p1 = pl + rl, *restrict p2 = pl + 2 * rl;
+
+	for (int64_t p = 0; p < n; p++)
+		o[p] = bv + wk[0] * pl[p] + wk[1] * pl[p + 1] + wk[2] * pl[p + 2] + wk[3] * p1[p] + wk[4] * p1[p + 1] +
+		       wk[5] * p1[p + 2] + wk[6] * p2[p] + wk[7] * p2[p + 1] + wk[8] * p2[p + 2];
+}
+
+/* Floats of the scratch dw3x3_s1 needs: the padded plane (with 2 more) and the
+ * flat output. */
+static size_t
+dw3x3_s1_floats(const struct ox_window *w)
+{
+	int64_t rl = w->out[1] + 2;
+
+	return (size_t)((w->out[0] + 2) * rl + 2 + w->out[0] * rl);
+}
+
+/* One channel of a 3x3 depthwise convolution, stride and dilation 1. */
+static void
+dw3x3_s1(const float *xp, const float *wk, float bv, const struct ox_window *w, float *op, float *buf)
+{
+	int64_t ih = w->in[0], iw = w->in[1], oh = w->out[0], ow = w->out[1], rl = ow + 2;
+	int64_t rows = oh + 2, pt = w->pad0[0], pl = w->pad0[1];
+	float *plane = buf, *flat = buf + rows * rl + 2;
+
+	/* padded row y is input row y - pt; padded column j is input column j - pl */
+	for (int64_t y = 0; y < rows; y++) {
+		float *d = plane + y * rl;
+		int64_t sy = y - pt, j0 = pl > 0 ? pl : 0, j1 = iw + pl < rl ? iw + pl : rl;
+
+		if (sy < 0 || sy >= ih || j1 <= j0) {
+			memset(d, 0, (size_t)rl * sizeof *d);
+			continue;
+		}
+		if (j0)
+			memset(d, 0, (size_t)j0 * sizeof *d);
+		memcpy(d + j0, xp + sy * iw + j0 - pl, (size_t)(j1 - j0) * sizeof *d);
+		if (j1 < rl)
+			memset(d + j1, 0, (size_t)(rl - j1) * sizeof *d);
+	}
+	plane[rows * rl] = plane[rows * rl + 1] = 0.0f;
+	tap9_flat(flat, plane, oh * rl, rl, wk, bv);
+	for (int64_t r = 0; r < oh; r++)
+		memcpy(op + r * ow, flat + r * rl, (size_t)ow * sizeof *op);
+}
+
 struct dw_job {
 	const struct ox_tensor *x, *wt, *b;
 	const struct ox_window *w;
@@ -421,6 +474,9 @@ depthwise2d(void *ctx, int64_t c0, int64_t c1)
 	int64_t c = x->dims[1], ih = w->in[0], iw = w->in[1], oh = w->out[0], ow = w->out[1];
 	int64_t kh = w->kernel[0], kw = w->kernel[1], sh = w->stride[0], sw = w->stride[1];
 	int64_t dh = w->dil[0], dw = w->dil[1], ph = w->pad0[0], pw = w->pad0[1];
+	/* 3x3 at stride 1: the flat way (NULL without memory: the row way below) */
+	float *sbuf = kh == 3 && kw == 3 && sh == 1 && sw == 1 && dh == 1 && dw == 1 ?
+		malloc(dw3x3_s1_floats(w) * sizeof *sbuf) : NULL;
 
 	for (int64_t nc = c0; nc < c1; nc++) {
 		int64_t ch = nc % c;
@@ -434,6 +490,10 @@ depthwise2d(void *ctx, int64_t c0, int64_t c1)
 			float *op = (float *)job->o->data + nc * oh * ow;
 			float bv = b ? ((const float *)b->data)[ch] : 0.0f;
 
+			if (sbuf) {
+				dw3x3_s1(xp, wp, bv, w, op, sbuf);
+				continue;
+			}
 			if (kw == 3 && kh == 3 && job->zrow) {
 				/* Columns where all three taps are inside go through tap9_row
 				 * with out-of-image rows read as zeros; the few edge columns
@@ -495,6 +555,7 @@ depthwise2d(void *ctx, int64_t c0, int64_t c1)
 				}
 		}
 	}
+	free(sbuf);
 	if (c1 > c0 && (job->res || job->act))
 		plane_epilogue((float *)job->o->data + (c1 - 1) * oh * ow,
 			       job->res ? job->res + (c1 - 1) * oh * ow : NULL, oh * ow, job->act, job->lo, job->hi);
