@@ -13,6 +13,7 @@
 #include <cblas.h>
 #include <math.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -343,14 +344,16 @@ ox_xtensor_free(struct ox_tensor *t)
  *
  * A call publishes one job and bumps a generation number; each worker takes its
  * range by index and the caller waits until every range is done. Between calls a
- * worker spins for a while (PAR_SPIN pauses, some tens of microseconds) before it
- * sleeps on a condition variable, and so does the caller waiting for the last range:
+ * worker spins for a while (PAR_SPIN pauses, some tens of microseconds, then
+ * PAR_YIELD yields of its core, which on a loaded machine let the thread it waits
+ * for run) before it sleeps on a condition variable, and so does the caller waiting for the last range:
  * a network makes hundreds of calls a run, a few microseconds apart, and waking a
  * sleeping thread costs more than many of them take (a futex round trip, worse in a
  * virtual machine). One job at a time: a call made while another runs (from a worker
  * or from a second thread of the embedding program) runs serially instead. */
 #define PAR_MAX 64
 #define PAR_SPIN 2000
+#define PAR_YIELD 200
 
 static int par_nthreads = 1;
 static pthread_mutex_t par_call = PTHREAD_MUTEX_INITIALIZER;
@@ -384,16 +387,27 @@ cpu_relax(void)
 #endif
 }
 
+/* Step i of a wait: a pause, then (on a busy machine, where the thread waited for
+ * may not be running) a yield to whoever else wants the core. */
+static inline void
+spin_step(int i)
+{
+	if (i < PAR_SPIN)
+		cpu_relax();
+	else
+		sched_yield();
+}
+
 /* The next generation after seen: spin, then sleep. */
 static unsigned long
 par_next(unsigned long seen)
 {
 	unsigned long g;
 
-	for (int i = 0; i < PAR_SPIN; i++) {
+	for (int i = 0; i < PAR_SPIN + PAR_YIELD; i++) {
 		if ((g = atomic_load(&par_gen)) != seen)
 			return g;
-		cpu_relax();
+		spin_step(i);
 	}
 	pthread_mutex_lock(&par_lock);
 	atomic_fetch_add(&par_sleeping, 1);
@@ -483,8 +497,8 @@ ox_par_for(int64_t n, int64_t grain, ox_par_fn *fn, void *ctx)
 		par_range(0, parts, n, &lo, &hi);
 		fn(ctx, lo, hi);
 	}
-	for (int i = 0; i < PAR_SPIN && atomic_load(&par_pending) > 0; i++)
-		cpu_relax();
+	for (int i = 0; i < PAR_SPIN + PAR_YIELD && atomic_load(&par_pending) > 0; i++)
+		spin_step(i);
 	if (atomic_load(&par_pending) > 0) {
 		pthread_mutex_lock(&par_lock);
 		atomic_store(&par_waiting, true);
