@@ -542,6 +542,55 @@ START_TEST(test_conv_reference)
 }
 END_TEST
 
+/* --- elementwise ops split over threads: the same bits as on one --- */
+
+START_TEST(test_elementwise_threads)
+{
+	/* 40,000 + 17 floats: pieces of 8,192 and a short tail; a scalar other side */
+	static const int64_t xd[2] = { 17, 2353 };
+	struct ox_tensor *in[2], *o1[3] = { NULL }, *o2[3] = { NULL };
+	struct ox_model *m = model_new(13);
+	struct ox_graph *g = m->graph;
+	struct ox_value *x = ox_value_new(g, "x"), *y = ox_value_new(g, "y");
+
+	ck_assert_int_eq(ox_graph_add_input(g, x), 0);
+	ck_assert_int_eq(ox_graph_add_input(g, y), 0);
+	ck_assert_int_eq(ox_graph_add_output(g, node(g, "Add", 2, x, y)), 0);
+	ck_assert_int_eq(ox_graph_add_output(g, node(g, "Div", 2, x, init_scalar(g, "s", 3.0f))), 0);
+	ck_assert_int_eq(ox_graph_add_output(g, node(g, "Erf", 1, x)), 0);
+	seed = 17;
+	for (int i = 0; i < 2; i++) {
+		in[i] = ox_xtensor_new(OX_FLOAT, 2, xd);
+		for (int64_t e = 0; e < in[i]->nelem; e++)
+			((float *)in[i]->data)[e] = rnd() * 3;
+	}
+	run(m, in, 2, o1, false);
+	ox_exec_set_threads(2);
+	run(m, in, 2, o2, false);
+	ox_exec_set_threads(1);
+	for (int i = 0; i < 3; i++) {
+		ck_assert_int_eq(o1[i]->nelem, 17 * 2353);
+		ck_assert_msg(!memcmp(o1[i]->data, o2[i]->data, o1[i]->nbytes), "output %d differs on 2 threads", i);
+		ox_xtensor_free(o1[i]);
+		ox_xtensor_free(o2[i]);
+	}
+	/* and the values are right, not only the same */
+	for (int64_t e = 0; e < in[0]->nelem; e += 997) {
+		float a = ((float *)in[0]->data)[e], b = ((float *)in[1]->data)[e];
+
+		run(m, in, 2, o1, false);
+		ck_assert_float_eq(((float *)o1[0]->data)[e], a + b);
+		ck_assert_float_eq_tol(((float *)o1[1]->data)[e], a / 3.0f, 1e-6);
+		ck_assert_float_eq_tol(((float *)o1[2]->data)[e], (float)erf(a), 1e-6);
+		for (int i = 0; i < 3; i++)
+			ox_xtensor_free(o1[i]);
+	}
+	ox_xtensor_free(in[0]);
+	ox_xtensor_free(in[1]);
+	ox_model_free(m);
+}
+END_TEST
+
 START_TEST(test_fuse_matmul)
 {
 	static const int64_t dims[1][4] = { { 2, 5, 24 } };
@@ -564,6 +613,7 @@ exec_suite(void)
 	tcase_add_test(tc, test_par_for);
 	tcase_add_test(tc, test_fuse_conv);
 	tcase_add_test(tc, test_conv_reference);
+	tcase_add_test(tc, test_elementwise_threads);
 	tcase_add_test(tc, test_fuse_matmul);
 	suite_add_tcase(s, tc);
 	return s;

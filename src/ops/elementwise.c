@@ -94,12 +94,44 @@ frow(enum fop op, const float *restrict a, int64_t sa, const float *restrict b, 
 
 /* The output may be one of the inputs' buffers only when it is the executor's own
  * new tensor, which it never is: restrict holds. */
+/* Elementwise loops over more floats than this are split over the threads. */
+#define PAR_FLOATS 32768
+
+struct frow_job {
+	enum fop op;
+	const float *a, *b;
+	int64_t sa, sb;
+	float *o;
+};
+
+static void
+frow_part(void *ctx, int64_t lo, int64_t hi)
+{
+	const struct frow_job *j = ctx;
+
+	lo *= PAR_FLOATS / 4;
+	hi *= PAR_FLOATS / 4;
+	frow(j->op, j->a + lo * j->sa, j->sa, j->b + lo * j->sb, j->sb, j->o + lo, hi - lo);
+}
+
 static void
 fbin(struct ox_bcast *bc, enum fop op, const struct ox_tensor *a, const struct ox_tensor *b,
      struct ox_tensor *o)
 {
 	int64_t off[3];
 
+	/* One long row (same shapes, or a scalar on one side): in pieces of a quarter
+	 * of PAR_FLOATS over the threads; the last piece is cut short below. */
+	if (bc->inner == o->nelem && o->nelem >= PAR_FLOATS && ox_par_threads() > 1) {
+		int64_t piece = PAR_FLOATS / 4, whole = o->nelem / piece, rest = o->nelem - whole * piece;
+		struct frow_job j = { op, a->data, b->data, bc->istride[0], bc->istride[1], o->data };
+
+		ox_par_for(whole, 2, frow_part, &j);
+		if (rest)
+			frow(op, j.a + whole * piece * j.sa, j.sa, j.b + whole * piece * j.sb, j.sb,
+			     j.o + whole * piece, rest);
+		return;
+	}
 	while (ox_bcast_next(bc, off))
 		frow(op, (const float *)a->data + off[1], bc->istride[0], (const float *)b->data + off[2],
 		     bc->istride[1], (float *)o->data + off[0], bc->inner);
@@ -552,9 +584,38 @@ funary(enum fun op, const float *restrict x, float *restrict o, int64_t n)
 	}
 }
 
+struct funary_job {
+	enum fun op;
+	const float *x;
+	float *o;
+	int64_t n;
+};
+
+static void
+funary_part(void *ctx, int64_t lo, int64_t hi)
+{
+	const struct funary_job *j = ctx;
+	int64_t a = lo * (PAR_FLOATS / 4), b = hi * (PAR_FLOATS / 4);
+
+	funary(j->op, j->x + a, j->o + a, (b < j->n ? b : j->n) - a);
+}
+
+/* funary over the threads when n is large. */
+static void
+funary_all(enum fun op, const float *x, float *o, int64_t n)
+{
+	struct funary_job j = { op, x, o, n };
+	int64_t piece = PAR_FLOATS / 4;
+
+	if (n < PAR_FLOATS || ox_par_threads() < 2)
+		funary(op, x, o, n);
+	else
+		ox_par_for((n + piece - 1) / piece, 2, funary_part, &j);
+}
+
 #define UFAST(FU)									\
 	if ((FU) != U_NONE && x_->dtype == OX_FLOAT) {					\
-		funary((FU), x_->data, o->data, x_->nelem);				\
+		funary_all((FU), x_->data, o->data, x_->nelem);				\
 		return 0;								\
 	}
 
