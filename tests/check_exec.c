@@ -523,6 +523,9 @@ START_TEST(test_conv_reference)
 		{ 1, 64, 7, 7, 32, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1 },
 		{ 1, 16, 40, 3, 24, 5, 1, 1, 1, 1, 1, 2, 0, 2, 0, 1 },
 		{ 1, 4, 6, 70, 8, 1, 3, 2, 1, 1, 3, 0, 3, 0, 3, 1 },
+		/* 300 output channels: tasks side by side along m share one packed B */
+		{ 1, 16, 9, 9, 300, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1 },
+		{ 1, 24, 14, 14, 272, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1 },
 		/* depthwise: 3x3 at stride 1 (the flat way), asymmetric pads, stride 2,
 		 * dilation 2, and a 5x5 */
 		{ 1, 8, 7, 7, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 8 },

@@ -260,6 +260,29 @@ pack_b_avx512(const float *b, int ldb, int n0, int nc, int k0, int kc, float *ds
 	}
 }
 
+/* B packed whole ahead of the tasks when it holds at most this many floats (8 MiB). */
+#define PREPACK_MAX_FLOATS ((size_t)2 << 20)
+
+struct prepack_ctx {
+	const struct ox_gemm *g;
+	float *bp;
+};
+
+/* Panels [lo, hi) of B, all of the depth, in the layout of ox_gemm_pack_b. */
+static void
+prepack_part(void *arg, int64_t lo, int64_t hi)
+{
+	const struct prepack_ctx *pc = arg;
+	const struct ox_gemm *g = pc->g;
+	int n0 = (int)lo * NR, nc = (int)(hi * NR < g->n ? hi * NR : g->n) - n0;
+	float *dst = pc->bp + (size_t)lo * NR * (size_t)g->k;
+
+	if (g->pack_b)
+		g->pack_b(g->pack_b_ctx, n0, nc, 0, g->k, dst);
+	else
+		pack_b_avx512(g->b, g->ldb, n0, nc, 0, g->k, dst);
+}
+
 static int fast_state;          /* 0 unknown, 1 yes, -1 no */
 
 static bool
@@ -411,6 +434,23 @@ ox_gemm_run(const struct ox_gemm *g)
 			if (nc >= NR && (g->n + nc - 1) / nc * t.mtasks % threads == 0) {
 				t.nc = nc;
 				t.ntasks = (g->n + nc - 1) / nc;
+			}
+		}
+		/* Tasks side by side along m would each pack the same B blocks: pack B
+		 * whole once (over the threads) when it is small enough, and share it. */
+		if (t.mtasks > 1 && !g->bp && ox_gemm_packed_b_floats(g->n, g->k) <= PREPACK_MAX_FLOATS) {
+			struct ox_gemm whole = *g;
+			struct prepack_ctx pc = { g, aligned_alloc(64, (ox_gemm_packed_b_floats(g->n, g->k) * sizeof(float) +
+									  63) / 64 * 64) };
+
+			if (pc.bp) {
+				ox_par_for((g->n + NR - 1) / NR, 4, prepack_part, &pc);
+				whole.bp = pc.bp;
+				whole.pack_b = NULL;
+				t.g = &whole;
+				ox_par_for((int64_t)t.mtasks * t.ntasks, 1, tasks_part, &t);
+				free(pc.bp);
+				return atomic_load(&t.failed) ? -1 : 0;
 			}
 		}
 		ox_par_for((int64_t)t.mtasks * t.ntasks, 1, tasks_part, &t);
