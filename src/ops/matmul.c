@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include <cblas.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -58,6 +59,64 @@ ox_sgemm(int trans_a, int trans_b, int m, int n, int k, float alpha, const float
 		return;
 	}
 	ox_par_for((split + 15) / 16, 1, sgemm_blocks, &j);
+}
+
+/* Batched float MatMul (attention's Q K^T and scores x V): the batch items go to
+ * the threads, one small GEMM each on its thread, instead of every item's GEMM
+ * being split over all threads (a dozen synchronisations per node for products of a
+ * million multiply-adds). */
+struct batch_job {
+	const float *a, *b;
+	float *c;
+	const int64_t *off;          /* per item: offsets of a, b and c in floats */
+	int m, n, k;
+	atomic_bool failed;
+};
+
+static void
+batch_part(void *ctx, int64_t lo, int64_t hi)
+{
+	struct batch_job *j = ctx;
+
+	for (int64_t i = lo; i < hi; i++) {
+		struct ox_gemm g;
+
+		memset(&g, 0, sizeof g);
+		g.m = j->m;
+		g.n = j->n;
+		g.k = j->k;
+		g.a = j->a + j->off[3 * i];
+		g.lda = g.k;
+		g.b = j->b + j->off[3 * i + 1];
+		g.ldb = g.n;
+		g.c = j->c + j->off[3 * i + 2];
+		g.ldc = g.n;
+		if (ox_gemm_run(&g) < 0)         /* serial here: ox_par_for does not nest */
+			atomic_store(&j->failed, true);
+	}
+}
+
+static int
+batched_float(struct ox_kctx *k, struct ox_bcast *bc, const struct ox_tensor *a, const struct ox_tensor *b,
+	      struct ox_tensor *o, int m, int n, int kk)
+{
+	struct batch_job j = { a->data, b->data, o->data, NULL, m, n, kk, false };
+	int64_t *off = malloc((size_t)bc->nelem * 3 * sizeof *off), pos[3], items = 0;
+
+	if (!off)
+		return ox_kerr(k, OX_ENOMEM, "out of memory");
+	while (ox_bcast_next(bc, pos))
+		for (int64_t i = 0; i < bc->inner; i++, items++) {
+			off[3 * items] = (pos[1] + i * bc->istride[0]) * m * kk;
+			off[3 * items + 1] = (pos[2] + i * bc->istride[1]) * kk * n;
+			off[3 * items + 2] = (pos[0] + i) * m * n;
+		}
+	j.off = off;
+	ox_par_for(items, 1, batch_part, &j);
+	free(off);
+	if (atomic_load(&j.failed))
+		return ox_kerr(k, OX_ENOMEM, "out of memory for the GEMM's blocks");
+	return 0;
 }
 
 /* B of a Gemm or MatMul packed for ox_gemm_run: from the plan's cache when B is an
@@ -221,6 +280,8 @@ matmul(struct ox_kctx *k, int out_dtype, int64_t a_zp, int64_t b_zp)
 	}
 	if ((m > INT32_MAX || n > INT32_MAX || kk > INT32_MAX) && (out_dtype == OX_FLOAT || out_dtype == OX_DOUBLE))
 		return ox_kerr(k, OX_ELIMIT, "matrix dimensions too large for BLAS");
+	if (out_dtype == OX_FLOAT && kk > 0 && ox_gemm_fast() && bc.nelem > 1)
+		return batched_float(k, &bc, a, b, o, (int)m, (int)n, (int)kk);
 	while (ox_bcast_next(&bc, off)) {
 		for (int64_t j = 0; j < bc.inner; j++) {
 			int64_t ao = (off[1] + j * bc.istride[0]) * m * kk;

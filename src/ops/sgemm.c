@@ -359,9 +359,9 @@ tasks_part(void *arg, int64_t lo, int64_t hi)
 	float *abuf = NULL, *bbuf = NULL;
 
 	if (!g->ap)
-		abuf = aligned_alloc(64, (size_t)MC * KC * sizeof *abuf);
+		abuf = aligned_alloc(64, (size_t)t->mc * (size_t)(g->k < KC ? g->k : KC) * sizeof *abuf + 64);
 	if (!g->bp)
-		bbuf = aligned_alloc(64, (size_t)NC * KC * sizeof *bbuf);
+		bbuf = aligned_alloc(64, (size_t)t->nc * (size_t)(g->k < KC ? g->k : KC) * sizeof *bbuf + 64);
 	for (int64_t q = lo; q < hi; q++) {
 		int mi = (int)(q % t->mtasks), ni = (int)(q / t->mtasks);
 		int m0 = mi * t->mc, m1 = m0 + t->mc < g->m ? m0 + t->mc : g->m;
