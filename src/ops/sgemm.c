@@ -166,10 +166,11 @@ epilogue_rows(const struct ox_gemm *g, int i0, int i1, int j0, int n)
 #define AVX512 __attribute__((target("avx512f"), optimize("O3")))
 
 /* C[0..mr, 0..nr) (+)= A panel block x B panel block over depth kc; at the last
- * block the epilogue is applied before the store. */
-AVX512 static void
-kernel_8x32(int kc, const float *restrict a, const float *restrict b, float *c, int ldc, int mr, int nr,
-	    bool first, bool last, const struct ox_gemm *g, int i0, int j0)
+ * block the epilogue is applied before the store. wide: both 16-column halves of
+ * the panel; else (nr <= 16, a last panel's tail) only the first, at half the cost. */
+AVX512 static inline __attribute__((always_inline)) void
+kernel_8xn(int kc, const float *restrict a, const float *restrict b, float *c, int ldc, int mr, int nr,
+	   bool first, bool last, const struct ox_gemm *g, int i0, int j0, const bool wide)
 {
 	__m512 acc[MR][2];
 	__mmask16 m0 = nr >= 16 ? 0xffff : (__mmask16)((1u << nr) - 1);
@@ -179,14 +180,15 @@ kernel_8x32(int kc, const float *restrict a, const float *restrict b, float *c, 
 	for (int i = 0; i < MR; i++)
 		acc[i][0] = acc[i][1] = _mm512_setzero_ps();
 	for (int kk = 0; kk < kc; kk++) {
-		__m512 b0 = _mm512_load_ps(b), b1 = _mm512_load_ps(b + 16);
+		__m512 b0 = _mm512_load_ps(b), b1 = wide ? _mm512_load_ps(b + 16) : _mm512_setzero_ps();
 
 #pragma GCC unroll 8
 		for (int i = 0; i < MR; i++) {
 			__m512 av = _mm512_set1_ps(a[i]);
 
 			acc[i][0] = _mm512_fmadd_ps(av, b0, acc[i][0]);
-			acc[i][1] = _mm512_fmadd_ps(av, b1, acc[i][1]);
+			if (wide)
+				acc[i][1] = _mm512_fmadd_ps(av, b1, acc[i][1]);
 		}
 		a += MR;
 		b += NR;
@@ -233,6 +235,20 @@ kernel_8x32(int kc, const float *restrict a, const float *restrict b, float *c, 
 		_mm512_mask_storeu_ps(ci, m0, v0);
 		_mm512_mask_storeu_ps(ci + 16, m1, v1);
 	}
+}
+
+AVX512 static void
+kernel_8x32(int kc, const float *restrict a, const float *restrict b, float *c, int ldc, int mr, int nr,
+	    bool first, bool last, const struct ox_gemm *g, int i0, int j0)
+{
+	kernel_8xn(kc, a, b, c, ldc, mr, nr, first, last, g, i0, j0, true);
+}
+
+AVX512 static void
+kernel_8x16(int kc, const float *restrict a, const float *restrict b, float *c, int ldc, int mr, int nr,
+	    bool first, bool last, const struct ox_gemm *g, int i0, int j0)
+{
+	kernel_8xn(kc, a, b, c, ldc, mr, nr, first, last, g, i0, j0, false);
 }
 
 /* pack_b with whole-vector copies: the generic one, a memcpy call per 32 floats,
@@ -344,8 +360,8 @@ run_task(const struct ox_gemm *g, int m0, int m1, int n0, int n1, float *abuf, f
 				const float *ai = ap + (size_t)((i - m0) / MR) * astride;
 				int mr = m1 - i < MR ? m1 - i : MR;
 
-				kernel_8x32(kc, ai, bj, g->c + (size_t)i * g->ldc + j, g->ldc, mr, nr, first, last, g,
-					    i, j);
+				(nr > 16 ? kernel_8x32 : kernel_8x16)(kc, ai, bj, g->c + (size_t)i * g->ldc + j, g->ldc,
+								      mr, nr, first, last, g, i, j);
 			}
 		}
 	}
