@@ -19,7 +19,7 @@
 # alone), the highest RSS sampled while the timed runs go on (after the load), the
 # model size and the largest activation working set (bench/activation_peak.py).
 #
-# Environment: ZOO, R50, ORT_HARNESS (an installed copy of the harness; made in a
+# Environment: SKIP_SPEED=1 (memory part only), ZOO, R50, ORT_HARNESS (an installed copy of the harness; made in a
 # temporary directory with `npm install --ignore-scripts` otherwise), PY (python
 # with torch and onnx, default /usr/bin/python3). The load average is printed: the
 # machine has 2 cores and is shared, so compare ratios, not absolute times.
@@ -33,14 +33,16 @@ TOP=$(pwd)
 OX="$TOP/onnx-opt"
 [ -x "$OX" ] || { echo "exec_bench: build first (no ./onnx-opt)" >&2; exit 2; }
 
+SKIP_SPEED=${SKIP_SPEED:-0}
 for m in resnet18 mobilenet_v2 bert4; do
+	[ "$SKIP_SPEED" = 1 ] && break
 	if [ ! -f "$ZOO/$m.onnx" ]; then
 		"$PY" "$TOP/bench/export_zoo.py" "$ZOO" --only resnet18,mobilenet_v2,bert4
 		break
 	fi
 done
 
-if [ -z "${ORT_HARNESS:-}" ]; then
+if [ "$SKIP_SPEED" != 1 ] && [ -z "${ORT_HARNESS:-}" ]; then
 	ORT_HARNESS=$(mktemp -d)/ort
 	cp -r "$TOP/../shared/tools/ort" "$ORT_HARNESS" 2>/dev/null ||
 		cp -r /work/shared/tools/ort "$ORT_HARNESS"
@@ -84,6 +86,7 @@ core() { # ENVMODE
 echo "# onnx-opt executor vs ONNX Runtime 1.30, median ms over $ITERS runs ($(date -u +%FT%TZ))"
 echo "# $(nproc) cores; load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
 for mode in asis unset; do
+	[ "$SKIP_SPEED" = 1 ] && break
 	if [ "$mode" = asis ]; then
 		echo "## environment as it is (OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-unset}," \
 		     "OPENBLAS_L2_SIZE=${OPENBLAS_L2_SIZE:-unset}); OpenBLAS: $(core asis)"

@@ -19,6 +19,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "onnx_io.h"
 #include "ops/fast.h"
 #include "ops/kernel.h"
 
@@ -479,7 +480,12 @@ ox_kernel_find(const char *domain, const char *op_type)
 	return NULL;
 }
 
-/* --- the cache of packed weights --- */
+/* --- the cache of packed weights ---
+ *
+ * It also keeps the aligned copies of initializers whose elements lie misaligned in
+ * a read-only file mapping (OX_LOAD_READ_ONLY): made once, at the first run that
+ * reads them, so that every run sees the same tensor (packed weights are keyed by its
+ * data) and the file's pages under them can go. */
 
 struct cache_entry {
 	const struct ox_node *node;
@@ -487,9 +493,17 @@ struct cache_entry {
 	void *p;
 };
 
+struct cache_copy {
+	const struct ox_tensor *init;
+	struct ox_tensor *copy;
+};
+
 struct ox_exec_cache {
 	struct cache_entry *e;
 	size_t n, cap;
+	size_t n_dropped;           /* entries e[0..n_dropped) had their weight's pages dropped */
+	struct cache_copy *copies;
+	size_t n_copies, cap_copies;
 };
 
 struct ox_exec_cache *
@@ -505,7 +519,10 @@ ox_exec_cache_free(struct ox_exec_cache *c)
 		return;
 	for (size_t i = 0; i < c->n; i++)
 		free(c->e[i].p);
+	for (size_t i = 0; i < c->n_copies; i++)
+		ox_xtensor_free(c->copies[i].copy);
 	free(c->e);
+	free(c->copies);
 	free(c);
 }
 
@@ -538,6 +555,7 @@ struct ox_frame {
 	struct ox_diag *d;
 	struct ox_tensor **vals;    /* by value id */
 	bool *owned;                /* vals[i] is a heap tensor of this frame */
+	bool *copy;                 /* vals[i] is an aligned copy of value i's initializer */
 	const int *last;            /* by value id: the last node reading it, or -1 */
 	int depth;
 	struct ox_exec_cache *cache; /* the main graph's frame only */
@@ -578,6 +596,8 @@ ox_kcache_put(struct ox_kctx *k, const void *key, void *p)
 	return true;
 }
 
+static const struct ox_tensor *init_copy(const struct ox_frame *f, const struct ox_value *v);
+
 bool
 ox_kconst(const struct ox_kctx *k, int i)
 {
@@ -588,10 +608,13 @@ ox_kconst(const struct ox_kctx *k, int i)
 	while (v && !v->init && v->producer && v->producer->n_in == 1 && v->producer->in[0] &&
 	       !strcmp(v->producer->op_type, "Identity") && ox_domain_is_onnx(v->producer->domain))
 		v = v->producer->in[0];
-	return v && v->init && i < k->n_in && k->in[i] == v->init;
+	if (!v || !v->init || i >= k->n_in || !k->in[i])
+		return false;
+	return k->in[i] == v->init || (k->frame && k->in[i] == init_copy(k->frame, v));
 }
 
-/* The tensor bound to v in f or an enclosing frame; initializers are used in place. */
+/* The tensor bound to v in f or an enclosing frame; initializers are used in place
+ * (or through the aligned copy get_input made). */
 static const struct ox_tensor *
 lookup(const struct ox_frame *f, const struct ox_value *v)
 {
@@ -603,6 +626,95 @@ lookup(const struct ox_frame *f, const struct ox_value *v)
 		return v->init;
 	}
 	return NULL;
+}
+
+/* Elements not aligned for their type: only a read-only or in-place load leaves them
+ * so (see onnx_io.h), and kernels read elements as typed arrays. */
+static bool
+misaligned(const struct ox_tensor *t)
+{
+	int bits = ox_dtype_bits(t->dtype);
+	uintptr_t align = bits >= 64 ? 8 : bits >= 8 ? (uintptr_t)bits / 8 : 1;
+
+	return t->dtype != OX_STRING && t->data && ((uintptr_t)t->data & (align - 1)) != 0;
+}
+
+/* The aligned copy of initializer v that its frame or the cache holds, or NULL. */
+static const struct ox_tensor *
+init_copy(const struct ox_frame *f, const struct ox_value *v)
+{
+	for (; f; f = f->parent) {
+		if (f->g != v->graph)
+			continue;
+		if (f->copy[v->id])
+			return f->vals[v->id];
+		for (size_t i = 0; f->cache && i < f->cache->n_copies; i++)
+			if (f->cache->copies[i].init == v->init)
+				return f->cache->copies[i].copy;
+		return NULL;
+	}
+	return NULL;
+}
+
+/* An aligned copy of a misaligned initializer, made for its frame just before a node
+ * reads it. A one-shot run frees it after its last reader like an activation; a
+ * cached run keeps it in the cache and drops the file's pages under the original,
+ * which no run reads again. 0 or OX_ENOMEM. */
+static int
+bind_copy(struct ox_frame *f, const struct ox_value *v)
+{
+	const struct ox_tensor *t = v->init;
+	struct ox_tensor *c = (struct ox_tensor *)init_copy(f, v);
+	struct ox_exec_cache *cache = f->cache;
+
+	if (!c) {
+		if (!(c = ox_xtensor_new_raw(t->dtype, t->ndim, t->dims)))
+			return nomem(f->d);
+		if (t->nbytes < c->nbytes) {
+			ox_xtensor_free(c);
+			return ox_diag_error(f->d, OX_EINVAL, "initializer '%s' has too few bytes", v->name);
+		}
+		memcpy(c->data, t->data, c->nbytes);
+		c->name = t->name;
+		if (cache) {
+			if (cache->n_copies == cache->cap_copies) {
+				size_t cap = cache->cap_copies ? 2 * cache->cap_copies : 16;
+				struct cache_copy *cc = realloc(cache->copies, cap * sizeof *cc);
+
+				if (!cc) {
+					ox_xtensor_free(c);
+					return nomem(f->d);
+				}
+				cache->copies = cc;
+				cache->cap_copies = cap;
+			}
+			cache->copies[cache->n_copies].init = t;
+			cache->copies[cache->n_copies++].copy = c;
+			ox_model_drop_pages(f->m, t->data, t->nbytes);
+		}
+	}
+	f->vals[v->id] = c;
+	f->owned[v->id] = !cache;
+	f->copy[v->id] = true;
+	return 0;
+}
+
+/* lookup(), making the aligned copy of a misaligned initializer first. */
+static int
+get_input(struct ox_frame *f, const struct ox_value *v, const struct ox_tensor **out)
+{
+	struct ox_frame *fo = f;
+	int r;
+
+	while (fo && fo->g != v->graph)
+		fo = fo->parent;
+	*out = NULL;
+	if (!fo)
+		return 0;
+	if (!fo->vals[v->id] && v->init && misaligned(v->init) && (r = bind_copy(fo, v)) < 0)
+		return r;
+	*out = lookup(fo, v);
+	return 0;
 }
 
 /* The node of g that is node itself or holds it in a nested subgraph. */
@@ -636,38 +748,43 @@ release_frame(struct ox_frame *f)
 			ox_xtensor_free(f->vals[i]);
 	free(f->vals);
 	free(f->owned);
+	free(f->copy);
 }
 
 /* Identity without a copy: PyTorch exports put one on shared weights, and copying
  * them every run cost as much as a layer. A tensor that outlives this frame's run
  * (initializer, caller input, outer frame's value) is shared; a heap tensor of this
  * frame whose last reader is this node changes owner. Anything else is copied by the
- * kernel. True when the output is bound. */
-static bool
+ * kernel. 1 when the output is bound, 0 when not, or OX_E*. */
+static int
 pass_on(struct ox_frame *f, const struct ox_node *node)
 {
 	struct ox_value *iv, *ov;
 	const struct ox_tensor *t;
+	int r;
 
 	if (node->n_in != 1 || node->n_out != 1 || !node->in[0] || !node->out[0] ||
 	    strcmp(node->op_type, "Identity") != 0 || !ox_domain_is_onnx(node->domain))
-		return false;
+		return 0;
 	iv = node->in[0];
 	ov = node->out[0];
-	if (ov->graph != f->g || !(t = lookup(f, iv)))
-		return false;
+	if (ov->graph != f->g)
+		return 0;
+	if ((r = get_input(f, iv, &t)) < 0 || !t)
+		return r;
 	if (iv->graph != f->g || !f->owned[iv->id]) {
 		f->vals[ov->id] = (struct ox_tensor *)t;
 		f->owned[ov->id] = false;
-		return true;
+		return 1;
 	}
 	if (!f->last || f->last[iv->id] != node->id)
-		return false;
+		return 0;
 	f->vals[ov->id] = f->vals[iv->id];
 	f->owned[ov->id] = true;
 	f->vals[iv->id] = NULL;
 	f->owned[iv->id] = false;
-	return true;
+	f->copy[iv->id] = false;
+	return 1;
 }
 
 /* An epilogue fused into a Conv, Gemm or MatMul: the node's output goes through an
@@ -694,7 +811,7 @@ run_node(struct ox_frame *f, struct ox_node *node, struct fuse *fz)
 
 	d->node = node->name;
 	d->op = node->op_type;
-	if (!fz && pass_on(f, node))
+	if (!fz && (r = pass_on(f, node)) != 0)
 		goto out;
 	fn = ox_kernel_find(node->domain, node->op_type);
 	if (!fn)
@@ -712,7 +829,8 @@ run_node(struct ox_frame *f, struct ox_node *node, struct fuse *fz)
 		ins[i] = NULL;
 		if (!node->in[i])
 			continue;
-		ins[i] = lookup(f, node->in[i]);
+		if ((r = get_input(f, node->in[i], &ins[i])) < 0)
+			goto out;
 		if (!ins[i]) {
 			r = ox_diag_error(d, OX_EINVAL, "input '%s' has no value", node->in[i]->name);
 			goto out;
@@ -808,18 +926,20 @@ find_fuse(const struct ox_graph *g, struct ox_node *node, struct fuse *fz)
 	return true;
 }
 
-/* Bind what the group's epilogue needs at run time; false when it cannot be fused
- * this time (a Clip bound that is not a float scalar). */
-static bool
+/* Bind what the group's epilogue needs at run time; 0 when it cannot be fused this
+ * time (a Clip bound that is not a float scalar), 1 when it can, or OX_E*. */
+static int
 fuse_bind(struct ox_frame *f, struct fuse *fz)
 {
+	int r;
+
 	fz->other = NULL;
 	fz->act_kind = OX_ACT_NONE;
 	if (fz->add) {
 		struct ox_value *ov = fz->add->in[0] == fz->head->out[0] ? fz->add->in[1] : fz->add->in[0];
 
-		if (!(fz->other = lookup(f, ov)))
-			return false;
+		if ((r = get_input(f, ov, &fz->other)) < 0 || !fz->other)
+			return r;
 	}
 	if (fz->act && !strcmp(fz->act->op_type, "Relu")) {
 		fz->act_kind = OX_ACT_RELU;
@@ -839,9 +959,10 @@ fuse_bind(struct ox_frame *f, struct fuse *fz)
 
 			if (!fz->act->in[i])
 				continue;
-			t = lookup(f, fz->act->in[i]);
+			if ((r = get_input(f, fz->act->in[i], &t)) < 0)
+				return r;
 			if (!t || t->dtype != OX_FLOAT || t->nelem != 1 || !t->data)
-				return false;
+				return 0;
 			if (i == 1)
 				fz->lo = *(const float *)t->data;
 			else
@@ -849,7 +970,7 @@ fuse_bind(struct ox_frame *f, struct fuse *fz)
 		}
 		fz->act_kind = OX_ACT_CLIP;
 	}
-	return true;
+	return 1;
 }
 
 /* Run a group at its last member's place: fused when the kernel can, else member by
@@ -860,7 +981,9 @@ run_group(struct ox_frame *f, struct fuse *fz)
 	struct fuse bound = *fz;
 	int r;
 
-	if (fuse_bind(f, &bound)) {
+	if ((r = fuse_bind(f, &bound)) < 0)
+		return r;
+	if (r) {
 		if ((r = run_node(f, bound.head, &bound)) < 0)
 			return r;
 		if (!bound.head)
@@ -931,15 +1054,18 @@ run_frame(struct ox_frame *f, struct ox_tensor **outputs)
 		struct ox_value *v = g->values[i];
 
 		last[i] = -1;
-		if (v->dead || !v->producer || ox_value_is_graph_output(v))
+		/* An initializer's last reader frees its aligned copy, or drops its pages. */
+		if (v->dead || (!v->producer && !v->init) || ox_value_is_graph_output(v))
 			continue;
-		last[i] = at[v->producer->id];
+		last[i] = v->producer ? at[v->producer->id] : -1;
 		for (size_t u = 0; u < v->n_uses; u++) {
 			struct ox_node *a = ancestor_in(g, v->uses[u].node);
 
 			if (a && !a->dead && at[a->id] > last[i])
 				last[i] = at[a->id];
 		}
+		if (last[i] < 0)
+			continue;
 		next[i] = head[last[i]];
 		head[last[i]] = (int)i;
 	}
@@ -950,10 +1076,18 @@ run_frame(struct ox_frame *f, struct ox_tensor **outputs)
 		if ((r = grp[i] >= 0 ? run_group(f, &fz[grp[i]]) : run_node(f, g->nodes[i], NULL)) < 0)
 			goto done;
 		for (int v = head[i]; v >= 0; v = next[v]) {
+			const struct ox_tensor *init = g->values[v]->init;
+
 			if (f->owned[v])
 				ox_xtensor_free(f->vals[v]);
 			f->vals[v] = NULL;
 			f->owned[v] = false;
+			f->copy[v] = false;
+			/* A one-shot run reads each weight of the main graph once: its file
+			 * pages can go (a subgraph's may be read again, by the next
+			 * iteration). Cached runs drop packed weights after the run. */
+			if (init && !f->parent && !f->cache)
+				ox_model_drop_pages(f->m, init->data, init->nbytes);
 		}
 	}
 	for (size_t i = 0; i < g->n_outputs; i++) {
@@ -1006,9 +1140,11 @@ frame_init(struct ox_frame *f, struct ox_frame *parent, struct ox_model *m, stru
 	f->depth = parent ? parent->depth + 1 : 0;
 	f->vals = calloc(g->n_values + 1, sizeof *f->vals);
 	f->owned = calloc(g->n_values + 1, sizeof *f->owned);
-	if (!f->vals || !f->owned) {
+	f->copy = calloc(g->n_values + 1, sizeof *f->copy);
+	if (!f->vals || !f->owned || !f->copy) {
 		free(f->vals);
 		free(f->owned);
+		free(f->copy);
 		return ox_diag_error(d, OX_ENOMEM, "out of memory");
 	}
 	return 0;
@@ -1045,6 +1181,26 @@ check_input(struct ox_diag *d, const struct ox_value *v, const struct ox_tensor 
 			return ox_diag_error(d, OX_EINVAL, "input '%s' dimension %d must be %lld, got %lld",
 					     v->name, i, (long long)ty->dims[i].value, (long long)t->dims[i]);
 	return 0;
+}
+
+/* After a cached run: the raw pages of initializers that kernels packed into the
+ * cache are not needed by the next runs (which read the packed form), so they leave
+ * memory; a kernel that reads the raw weight again all the same just faults them
+ * back in from the page cache. Only read-only mappings are dropped (see onnx_io.h). */
+static void
+drop_packed(const struct ox_model *m, struct ox_exec_cache *c)
+{
+	const struct ox_graph *g = m->graph;
+
+	for (; c->n_dropped < c->n; c->n_dropped++)
+		for (size_t i = 0; i < g->n_inits; i++) {
+			const struct ox_tensor *t = g->inits[i]->init;
+
+			if (t && t->data == c->e[c->n_dropped].key) {
+				ox_model_drop_pages(m, t->data, t->nbytes);
+				break;
+			}
+		}
 }
 
 int
@@ -1090,6 +1246,8 @@ ox_exec_run_cached(struct ox_model *m, struct ox_exec_cache *cache, struct ox_te
 		f.vals[v->id] = t;
 	}
 	r = run_frame(&f, outputs);
+	if (r == 0 && cache)
+		drop_packed(m, cache);
 done:
 	release_frame(&f);
 	return r;
