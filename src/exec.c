@@ -191,14 +191,16 @@ mem_reserve(size_t size)
 	return false;
 }
 
-/* A block of at least size bytes after the prefix; its start is XALIGN-aligned. */
+/* A block of at least size bytes after the prefix; its start is XALIGN-aligned.
+ * pooled: it may be a pooled block (else fresh memory, for blocks that stay for
+ * good: taking a pooled one would make the next run's activations miss). */
 static void *
-blk_alloc(size_t size)
+blk_alloc(size_t size, bool pooled)
 {
 	struct blk *b = NULL, **best = NULL, *gone = NULL;
 	char *p;
 
-	if (size >= POOL_MIN) {
+	if (pooled && size >= POOL_MIN) {
 		pthread_mutex_lock(&pool_lock);
 		/* Best fit, but a block more than twice the request stays for a bigger one. */
 		for (struct blk **pp = &pool_head; *pp; pp = &(*pp)->next)
@@ -268,9 +270,10 @@ xheader(int ndim)
 	return (n + XALIGN - 1) / XALIGN * XALIGN;
 }
 
-/* zero: clear the elements too (the header is always cleared). */
+/* zero: clear the elements too (the header is always cleared); pooled: see
+ * blk_alloc. */
 static struct ox_tensor *
-xtensor_new(int dtype, int ndim, const int64_t *dims, bool zero)
+xtensor_new(int dtype, int ndim, const int64_t *dims, bool zero, bool pooled)
 {
 	int64_t n = ox_shape_numel(ndim, dims);
 	size_t head, body;
@@ -287,7 +290,7 @@ xtensor_new(int dtype, int ndim, const int64_t *dims, bool zero)
 	} else if (!ox_dtype_nbytes(dtype, n, &body) || body > SIZE_MAX - head) {
 		return NULL;
 	}
-	if (body > SIZE_MAX - head - 1 || !(p = blk_alloc(head + body + 1)))
+	if (body > SIZE_MAX - head - 1 || !(p = blk_alloc(head + body + 1, pooled)))
 		return NULL;
 	/* Strings always start empty: their elements are pointers the free walks. */
 	memset(p, 0, zero || dtype == OX_STRING ? head + body : head);
@@ -313,13 +316,13 @@ xtensor_new(int dtype, int ndim, const int64_t *dims, bool zero)
 struct ox_tensor *
 ox_xtensor_new(int dtype, int ndim, const int64_t *dims)
 {
-	return xtensor_new(dtype, ndim, dims, true);
+	return xtensor_new(dtype, ndim, dims, true, true);
 }
 
 struct ox_tensor *
 ox_xtensor_new_raw(int dtype, int ndim, const int64_t *dims)
 {
-	return xtensor_new(dtype, ndim, dims, false);
+	return xtensor_new(dtype, ndim, dims, false, true);
 }
 
 int
@@ -346,7 +349,7 @@ ox_xseq_new(int elem_dtype, int64_t cap)
 
 	if (cap < 0 || (uint64_t)cap > (SIZE_MAX - head) / sizeof(struct ox_tensor *) - 1)
 		return NULL;
-	t = blk_alloc(head + ((size_t)cap + 1) * sizeof(struct ox_tensor *));
+	t = blk_alloc(head + ((size_t)cap + 1) * sizeof(struct ox_tensor *), true);
 	if (!t)
 		return NULL;
 	memset(t, 0, head + ((size_t)cap + 1) * sizeof(struct ox_tensor *));
@@ -736,7 +739,7 @@ bind_copy(struct ox_frame *f, const struct ox_value *v)
 	struct ox_exec_cache *cache = f->cache;
 
 	if (!c) {
-		if (!(c = ox_xtensor_new_raw(t->dtype, t->ndim, t->dims)))
+		if (!(c = xtensor_new(t->dtype, t->ndim, t->dims, false, !cache)))
 			return nomem(f->d);
 		if (t->nbytes < c->nbytes) {
 			ox_xtensor_free(c);
