@@ -41,12 +41,12 @@
  * blocks, as sizes change from stage to stage. A one-shot run (no ox_exec_cache) has
  * no later run to keep blocks for, so there a request that finds no block first gives
  * back pooled blocks, largest first, until the pool holds less than the request: the
- * run's peak is then about its live set plus one request. Cached runs keep every
- * block: releasing there makes each run allocate again (page faults at every large
- * block; measured 2 to 4 times the pool per run on ResNet-18). Large blocks are
- * mapped by the pool itself, so that giving one back returns it to the system
- * whatever glibc's dynamic mmap threshold decided (it keeps freed chunks in the heap
- * once a mapped one was freed). */
+ * run's peak is then about its live set plus one request. Doing that in every cached
+ * run would make each one allocate afresh (replaying ResNet-18's requests: 36 MB of
+ * new blocks per run), so only the first cached run does, and later ones take their
+ * blocks from a plan (below). Large blocks are mapped by the pool itself, so that
+ * giving one back returns it to the system whatever glibc's dynamic mmap threshold
+ * decided (it keeps freed chunks in the heap once a mapped one was freed). */
 #define POOL_MIN ((size_t)16 << 10)      /* smaller blocks go straight to malloc */
 #define POOL_MAX_BYTES ((size_t)1 << 30) /* beyond this, freed blocks are released */
 #define BLK_MMAP_MIN ((size_t)256 << 10) /* blocks this large are mmap'ed */
@@ -54,6 +54,9 @@
 struct blk {
 	size_t cap;             /* bytes after the prefix */
 	struct blk *next;       /* while in the pool */
+	struct plan *plan;      /* a slot of this plan (see below), or NULL */
+	unsigned long rec;      /* the recording that noted it, or 0 */
+	size_t slot;            /* its request number in that plan or recording */
 };
 
 static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -191,37 +194,303 @@ mem_reserve(size_t size)
 	return false;
 }
 
+/* --- the plan of a cached model's runs ---
+ *
+ * Runs of one model with one cache ask for the same blocks in the same order. The
+ * first cached run records, for each request of pooled size made on its thread, the
+ * size and when the block was freed. Every block freed within that run then gets an
+ * offset in one mapping, placed so that blocks live at the same time never overlap
+ * (largest first, in the lowest gap), and the pool's blocks are given back. A later
+ * run takes its n-th request from the n-th slot when the size is the same and no slot
+ * live now overlaps it; anything else (a request the first run did not make, control
+ * flow that changed the order) falls back to the pool, so a plan can cost memory but
+ * never correctness. On ResNet-50 the mapping is about the largest live set, where
+ * the pool held 2.5 times it, and steady-state runs stay allocation-free. */
+
+struct plan {
+	size_t n;               /* requests recorded */
+	size_t *size, *off;     /* by request number; off SIZE_MAX: not planned */
+	char *base;             /* one mapping of len bytes */
+	size_t len;
+	size_t *live;           /* request numbers of the slots in use */
+	size_t n_live;
+	bool dead;              /* its cache is freed: unmap once the last slot is */
+};
+
+struct rec {
+	unsigned long id;       /* never 0 nor reused, unlike the address */
+	size_t n, cap;
+	size_t *size;
+	long *t0, *t1;          /* when each block was taken and freed (-1: not) */
+	long clock;
+};
+
+static _Thread_local struct rec *cur_rec;
+static _Thread_local struct plan *cur_plan;
+static _Thread_local size_t cur_seq;
+static atomic_ulong rec_ids;
+
+static bool
+slots_overlap(const struct plan *p, size_t a, size_t b)
+{
+	return p->off[a] < p->off[b] + XALIGN + p->size[b] && p->off[b] < p->off[a] + XALIGN + p->size[a];
+}
+
+/* The slot for the next request of cur_plan, or NULL. */
+static struct blk *
+plan_take(struct plan *p, size_t size)
+{
+	size_t k = cur_seq++;
+	struct blk *b;
+
+	if (k >= p->n || p->off[k] == SIZE_MAX || p->size[k] != size)
+		return NULL;
+	pthread_mutex_lock(&pool_lock);
+	for (size_t i = 0; i < p->n_live; i++) {
+		if (slots_overlap(p, k, p->live[i])) {
+			pthread_mutex_unlock(&pool_lock);
+			return NULL;
+		}
+	}
+	p->live[p->n_live++] = k;
+	pthread_mutex_unlock(&pool_lock);
+	b = (struct blk *)(p->base + p->off[k]);
+	b->cap = size;
+	b->next = NULL;
+	b->plan = p;
+	b->rec = 0;
+	b->slot = k;
+	return b;
+}
+
+static void
+plan_free(struct plan *p)
+{
+	if (!p)
+		return;
+	if (p->base) {
+		munmap(p->base, p->len);
+		atomic_fetch_sub(&mem_held, p->len);
+	}
+	free(p->size);
+	free(p->off);
+	free(p->live);
+	free(p);
+}
+
+/* A slot's block is freed (on any thread). */
+static void
+plan_give(struct blk *b)
+{
+	struct plan *p = b->plan;
+	bool gone;
+
+	pthread_mutex_lock(&pool_lock);
+	for (size_t i = 0; i < p->n_live; i++) {
+		if (p->live[i] == b->slot) {
+			p->live[i] = p->live[--p->n_live];
+			break;
+		}
+	}
+	gone = p->dead && p->n_live == 0;
+	pthread_mutex_unlock(&pool_lock);
+	if (gone)
+		plan_free(p);
+}
+
+/* The cache that owns p is freed; blocks still out keep the mapping until freed. */
+static void
+plan_drop(struct plan *p)
+{
+	bool gone;
+
+	if (!p)
+		return;
+	pthread_mutex_lock(&pool_lock);
+	p->dead = true;
+	gone = p->n_live == 0;
+	pthread_mutex_unlock(&pool_lock);
+	if (gone)
+		plan_free(p);
+}
+
+static struct rec *
+rec_new(void)
+{
+	struct rec *r = calloc(1, sizeof *r);
+
+	if (r)
+		r->id = atomic_fetch_add(&rec_ids, 1) + 1;
+	return r;
+}
+
+static void
+rec_free(struct rec *r)
+{
+	if (!r)
+		return;
+	free(r->size);
+	free(r->t0);
+	free(r->t1);
+	free(r);
+}
+
+/* Note a request of the recording run; a full recording just stops noting (its
+ * plan then covers the requests up to there). */
+static void
+rec_note(struct rec *r, struct blk *b, size_t size)
+{
+	if (r->n == r->cap) {
+		size_t cap = r->cap ? 2 * r->cap : 256;
+		size_t *sz = realloc(r->size, cap * sizeof *sz);
+		long *t0, *t1;
+
+		if (sz)
+			r->size = sz;
+		t0 = sz ? realloc(r->t0, cap * sizeof *t0) : NULL;
+		if (t0)
+			r->t0 = t0;
+		t1 = t0 ? realloc(r->t1, cap * sizeof *t1) : NULL;
+		if (!t1)
+			return;
+		r->t1 = t1;
+		r->cap = cap;
+	}
+	r->size[r->n] = size;
+	r->t0[r->n] = r->clock++;
+	r->t1[r->n] = -1;
+	b->rec = r->id;
+	b->slot = r->n++;
+}
+
+static const size_t *sort_sizes;
+
+static int
+by_size_desc(const void *a, const void *b)
+{
+	size_t x = sort_sizes[*(const size_t *)a], y = sort_sizes[*(const size_t *)b];
+
+	if (x != y)
+		return x < y ? 1 : -1;
+	return *(const size_t *)a < *(const size_t *)b ? -1 : 1;
+}
+
+static int
+by_off(const void *a, const void *b)
+{
+	const size_t *x = a, *y = b;
+
+	return x[0] < y[0] ? -1 : x[0] > y[0];
+}
+
+/* Offsets for the blocks the recorded run freed, or NULL (memory, limit). */
+static struct plan *
+plan_build(const struct rec *r)
+{
+	struct plan *p = calloc(1, sizeof *p);
+	size_t *order = malloc((r->n + 1) * sizeof *order), *busy = malloc((2 * r->n + 2) * sizeof *busy);
+	size_t n_order = 0, len = 0, page = (size_t)sysconf(_SC_PAGESIZE);
+	static pthread_mutex_t sort_lock = PTHREAD_MUTEX_INITIALIZER;
+
+	if (!p || !order || !busy || !(p->size = malloc((r->n + 1) * sizeof *p->size)) ||
+	    !(p->off = malloc((r->n + 1) * sizeof *p->off)) || !(p->live = malloc((r->n + 1) * sizeof *p->live)))
+		goto fail;
+	p->n = r->n;
+	for (size_t i = 0; i < r->n; i++) {
+		p->size[i] = r->size[i];
+		p->off[i] = SIZE_MAX;
+		if (r->t1[i] >= 0 && r->size[i] <= SIZE_MAX / 4)
+			order[n_order++] = i;
+	}
+	pthread_mutex_lock(&sort_lock);
+	sort_sizes = r->size;
+	qsort(order, n_order, sizeof *order, by_size_desc);
+	pthread_mutex_unlock(&sort_lock);
+	for (size_t a = 0; a < n_order; a++) {
+		size_t i = order[a], need = (XALIGN + r->size[i] + XALIGN - 1) / XALIGN * XALIGN, nb = 0, off = 0;
+
+		/* Blocks placed already that live at the same time, by offset. */
+		for (size_t c = 0; c < a; c++) {
+			size_t j = order[c];
+
+			if (r->t0[i] < r->t1[j] && r->t0[j] < r->t1[i]) {
+				busy[2 * nb] = p->off[j];
+				busy[2 * nb + 1] = p->off[j] + (XALIGN + r->size[j] + XALIGN - 1) / XALIGN * XALIGN;
+				nb++;
+			}
+		}
+		qsort(busy, nb, 2 * sizeof *busy, by_off);
+		for (size_t c = 0; c < nb && off + need > busy[2 * c]; c++)
+			if (busy[2 * c + 1] > off)
+				off = busy[2 * c + 1];
+		p->off[i] = off;
+		if (off + need > len)
+			len = off + need;
+	}
+	free(order);
+	free(busy);
+	order = busy = NULL;
+	p->len = (len + page - 1) / page * page;
+	if (!p->len || !mem_reserve(p->len))
+		goto fail;
+	p->base = mmap(NULL, p->len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p->base == MAP_FAILED) {
+		p->base = NULL;
+		atomic_fetch_sub(&mem_held, p->len);
+		goto fail;
+	}
+	return p;
+fail:
+	free(order);
+	free(busy);
+	plan_free(p);
+	return NULL;
+}
+
+/* A pooled block of at least size bytes, or NULL. */
+static struct blk *
+pool_take(size_t size)
+{
+	struct blk *b = NULL, **best = NULL, *gone;
+
+	pthread_mutex_lock(&pool_lock);
+	/* Best fit, but a block more than twice the request stays for a bigger one. */
+	for (struct blk **pp = &pool_head; *pp; pp = &(*pp)->next)
+		if ((*pp)->cap >= size && (*pp)->cap / 2 <= size && (!best || (*pp)->cap < (*best)->cap))
+			best = pp;
+	if (best) {
+		b = *best;
+		*best = b->next;
+		pool_bytes -= b->cap;
+	}
+	gone = !b && pool_lean ? pool_trim(size) : NULL;
+	pthread_mutex_unlock(&pool_lock);
+	while (gone) {
+		struct blk *g = gone;
+
+		gone = g->next;
+		blk_release(g);
+	}
+	return b;
+}
+
 /* A block of at least size bytes after the prefix; its start is XALIGN-aligned.
- * pooled: it may be a pooled block (else fresh memory, for blocks that stay for
- * good: taking a pooled one would make the next run's activations miss). */
+ * pooled: it may be a pooled block or a slot of the plan (else fresh memory, for
+ * blocks that stay for good: taking a pooled one would make the next run's
+ * activations miss). */
 static void *
 blk_alloc(size_t size, bool pooled)
 {
-	struct blk *b = NULL, **best = NULL, *gone = NULL;
+	bool counted = pooled && size >= POOL_MIN;
+	struct blk *b = NULL;
 	char *p;
 
-	if (pooled && size >= POOL_MIN) {
-		pthread_mutex_lock(&pool_lock);
-		/* Best fit, but a block more than twice the request stays for a bigger one. */
-		for (struct blk **pp = &pool_head; *pp; pp = &(*pp)->next)
-			if ((*pp)->cap >= size && (*pp)->cap / 2 <= size && (!best || (*pp)->cap < (*best)->cap))
-				best = pp;
-		if (best) {
-			b = *best;
-			*best = b->next;
-			pool_bytes -= b->cap;
-		} else if (pool_lean) {
-			gone = pool_trim(size);
-		}
-		pthread_mutex_unlock(&pool_lock);
-		if (b)
-			return (char *)b + XALIGN;
-		while (gone) {
-			b = gone;
-			gone = b->next;
-			blk_release(b);
-		}
-	}
+	if (counted && cur_plan && (b = plan_take(cur_plan, size)))
+		return (char *)b + XALIGN;
+	if (counted)
+		b = pool_take(size);
+	if (b)
+		goto got;
 	if (size > SIZE_MAX - XALIGN - BLK_MMAP_MIN || !mem_reserve(size))
 		return NULL;
 	if (size >= BLK_MMAP_MIN) {
@@ -237,7 +506,12 @@ blk_alloc(size_t size, bool pooled)
 	}
 	b = (struct blk *)p;
 	b->cap = size;
-	return p + XALIGN;
+got:
+	b->plan = NULL;
+	b->rec = 0;
+	if (counted && cur_rec)
+		rec_note(cur_rec, b, size);
+	return (char *)b + XALIGN;
 }
 
 static void
@@ -248,6 +522,12 @@ blk_free(void *q)
 	if (!q)
 		return;
 	b = (struct blk *)((char *)q - XALIGN);
+	if (b->plan) {
+		plan_give(b);
+		return;
+	}
+	if (b->rec && cur_rec && b->rec == cur_rec->id && b->slot < cur_rec->n)
+		cur_rec->t1[b->slot] = cur_rec->clock++;
 	if (b->cap >= POOL_MIN) {
 		pthread_mutex_lock(&pool_lock);
 		if (pool_bytes + b->cap <= POOL_MAX_BYTES) {
@@ -575,6 +855,8 @@ struct ox_exec_cache {
 	size_t n_dropped;           /* entries e[0..n_dropped) had their weight's pages dropped */
 	struct cache_copy *copies;
 	size_t n_copies, cap_copies;
+	struct plan *plan;          /* where the blocks of its runs go */
+	bool recorded;              /* a run was recorded for the plan */
 };
 
 struct ox_exec_cache *
@@ -592,6 +874,7 @@ ox_exec_cache_free(struct ox_exec_cache *c)
 		free(c->e[i].p);
 	for (size_t i = 0; i < c->n_copies; i++)
 		ox_xtensor_free(c->copies[i].copy);
+	plan_drop(c->plan);
 	free(c->e);
 	free(c->copies);
 	free(c);
@@ -1287,8 +1570,14 @@ ox_exec_run_cached(struct ox_model *m, struct ox_exec_cache *cache, struct ox_te
 {
 	struct ox_graph *g = m->graph;
 	struct ox_frame f;
+	struct rec *rec = NULL;
+	struct {
+		bool lean;
+		struct rec *rec;
+		struct plan *plan;
+		size_t seq;
+	} was;
 	size_t k = 0;
-	bool lean;
 	int r;
 
 	if (!g)
@@ -1317,10 +1606,29 @@ ox_exec_run_cached(struct ox_model *m, struct ox_exec_cache *cache, struct ox_te
 			goto done;
 		f.vals[v->id] = t;
 	}
-	lean = pool_lean;
-	pool_lean = !cache;
+	/* A one-shot run and the run recorded for a plan give pooled blocks back;
+	 * later runs with the cache take their blocks from the plan. */
+	if (cache && !cache->recorded && !cache->plan)
+		rec = rec_new();
+	was.lean = pool_lean;
+	was.rec = cur_rec;
+	was.plan = cur_plan;
+	was.seq = cur_seq;
+	pool_lean = !cache || rec;
+	cur_rec = rec;
+	cur_plan = cache ? cache->plan : NULL;
+	cur_seq = 0;
 	r = run_frame(&f, outputs);
-	pool_lean = lean;
+	pool_lean = was.lean;
+	cur_rec = was.rec;
+	cur_plan = was.plan;
+	cur_seq = was.seq;
+	if (rec) {
+		cache->recorded = true;
+		if (r == 0 && (cache->plan = plan_build(rec)))
+			pool_drain();
+		rec_free(rec);
+	}
 	if (r == 0 && cache)
 		drop_packed(m, cache);
 done:
