@@ -60,7 +60,10 @@ struct blk {
 };
 
 static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct blk *pool_head;
+/* Mapped blocks (pool_head[1]) and malloc'ed ones (pool_head[0]) are listed apart:
+ * LeakSanitizer does not look inside mappings, so a malloc'ed block linked from a
+ * mapped one only would look leaked. */
+static struct blk *pool_head[2];
 static size_t pool_bytes;
 /* This thread is in a one-shot run: pooled blocks are given back on a miss. */
 static _Thread_local bool pool_lean;
@@ -140,16 +143,19 @@ blk_release(struct blk *b)
 static void
 pool_drain(void)
 {
-	struct blk *b, *next;
+	struct blk *b[2], *next;
 
 	pthread_mutex_lock(&pool_lock);
-	b = pool_head;
-	pool_head = NULL;
+	b[0] = pool_head[0];
+	b[1] = pool_head[1];
+	pool_head[0] = pool_head[1] = NULL;
 	pool_bytes = 0;
 	pthread_mutex_unlock(&pool_lock);
-	for (; b; b = next) {
-		next = b->next;
-		blk_release(b);
+	for (int i = 0; i < 2; i++) {
+		for (; b[i]; b[i] = next) {
+			next = b[i]->next;
+			blk_release(b[i]);
+		}
 	}
 }
 
@@ -160,12 +166,13 @@ pool_trim(size_t size)
 {
 	struct blk *out = NULL;
 
-	while (pool_head && pool_bytes >= size) {
-		struct blk **big = &pool_head, *b;
+	while ((pool_head[0] || pool_head[1]) && pool_bytes >= size) {
+		struct blk **big = pool_head[1] ? &pool_head[1] : &pool_head[0], *b;
 
-		for (struct blk **pp = &pool_head; *pp; pp = &(*pp)->next)
-			if ((*pp)->cap > (*big)->cap)
-				big = pp;
+		for (int i = 0; i < 2; i++)
+			for (struct blk **pp = &pool_head[i]; *pp; pp = &(*pp)->next)
+				if ((*pp)->cap > (*big)->cap)
+					big = pp;
 		b = *big;
 		*big = b->next;
 		pool_bytes -= b->cap;
@@ -457,9 +464,10 @@ pool_take(size_t size)
 
 	pthread_mutex_lock(&pool_lock);
 	/* Best fit, but a block more than twice the request stays for a bigger one. */
-	for (struct blk **pp = &pool_head; *pp; pp = &(*pp)->next)
-		if ((*pp)->cap >= size && (*pp)->cap / 2 <= size && (!best || (*pp)->cap < (*best)->cap))
-			best = pp;
+	for (int i = 0; i < 2; i++)
+		for (struct blk **pp = &pool_head[i]; *pp; pp = &(*pp)->next)
+			if ((*pp)->cap >= size && (*pp)->cap / 2 <= size && (!best || (*pp)->cap < (*best)->cap))
+				best = pp;
 	if (best) {
 		b = *best;
 		*best = b->next;
@@ -533,8 +541,8 @@ blk_free(void *q)
 	if (b->cap >= POOL_MIN) {
 		pthread_mutex_lock(&pool_lock);
 		if (pool_bytes + b->cap <= POOL_MAX_BYTES) {
-			b->next = pool_head;
-			pool_head = b;
+			b->next = pool_head[b->cap >= BLK_MMAP_MIN];
+			pool_head[b->cap >= BLK_MMAP_MIN] = b;
 			pool_bytes += b->cap;
 			b = NULL;
 		}
