@@ -499,6 +499,44 @@ START_TEST(test_read_only_weights)
 }
 END_TEST
 
+/* Cached runs take their blocks from a plan of the first run's requests; runs whose
+ * requests differ (a Loop count, an If branch) must still give one-shot results. */
+START_TEST(test_plan_diverging_runs)
+{
+	const char *src = getenv("srcdir") ? getenv("srcdir") : ".";
+	static const int64_t xd[2] = { 1024, 8 };
+	static const int64_t counts[] = { 3, 1, 5, 0, 3, 3 };
+	struct ox_model *m;
+	struct ox_exec_cache *c = ox_exec_cache_new();
+	struct ox_tensor *in[2], *want = NULL, *got = NULL;
+	struct ox_diag d;
+	char path[4096];
+
+	snprintf(path, sizeof path, "%s/tests/models/control_flow.onnx", src);
+	m = load(path, OX_LOAD_READ_ONLY);
+	in[0] = ox_xtensor_new_raw(OX_FLOAT, 2, xd);
+	in[1] = ox_xtensor_new(OX_INT64, 0, NULL);
+	ck_assert(in[0] && in[1] && c);
+	seed = 11;
+	for (int64_t i = 0; i < in[0]->nelem; i++)
+		((float *)in[0]->data)[i] = rnd();
+	ox_diag_init(&d, "test");
+	for (size_t r = 0; r < sizeof counts / sizeof counts[0]; r++) {
+		*(int64_t *)in[1]->data = counts[r];
+		ck_assert_int_eq(ox_exec_run(m, in, 2, &want, &d), 0);
+		ck_assert_int_eq(ox_exec_run_cached(m, c, in, 2, &got, &d), 0);
+		assert_same(want, got);
+		ox_xtensor_free(want);
+		ox_xtensor_free(got);
+	}
+	ox_diag_release(&d);
+	ox_exec_cache_free(c);
+	ox_xtensor_free(in[0]);
+	ox_xtensor_free(in[1]);
+	ox_model_free(m);
+}
+END_TEST
+
 static Suite *
 exec_suite(void)
 {
@@ -512,6 +550,7 @@ exec_suite(void)
 	tcase_add_test(tc, test_fuse_conv);
 	tcase_add_test(tc, test_fuse_matmul);
 	tcase_add_test(tc, test_read_only_weights);
+	tcase_add_test(tc, test_plan_diverging_runs);
 	suite_add_tcase(s, tc);
 	return s;
 }
