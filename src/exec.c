@@ -1003,6 +1003,29 @@ misaligned(const struct ox_tensor *t)
 	return t->dtype != OX_STRING && t->data && ((uintptr_t)t->data & (align - 1)) != 0;
 }
 
+/* memcpy, dropping the pages of src behind it when they lie in a read-only mapping
+ * of m (slices end on src's page boundaries, so every whole page goes). */
+static void
+copy_dropping(const struct ox_model *m, void *dst, const void *src, size_t n)
+{
+	uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE), s = (uintptr_t)src;
+	size_t done = 0;
+
+	if (!ox_model_data_readonly(m, src, n)) {
+		memcpy(dst, src, n);
+		return;
+	}
+	while (done < n) {
+		size_t len = (((s + done + ((size_t)1 << 20)) & ~(page - 1)) - s) - done;
+
+		if (len > n - done)
+			len = n - done;
+		memcpy((char *)dst + done, (const char *)src + done, len);
+		ox_model_drop_pages(m, (const char *)src + done, len);
+		done += len;
+	}
+}
+
 /* The aligned copy of initializer v that its frame or the cache holds, or NULL. */
 static const struct ox_tensor *
 init_copy(const struct ox_frame *f, const struct ox_value *v)
@@ -1022,8 +1045,10 @@ init_copy(const struct ox_frame *f, const struct ox_value *v)
 
 /* An aligned copy of a misaligned initializer, made for its frame just before a node
  * reads it. A one-shot run frees it after its last reader like an activation; a
- * cached run keeps it in the cache and drops the file's pages under the original,
- * which no run reads again. 0 or OX_ENOMEM. */
+ * cached run keeps it in the cache. Either way readers get the copy from then on, so
+ * the file's pages under the original go as the copy is made, a slice at a time:
+ * else both would be in memory at once (a 31 MB embedding table that one Gather
+ * reads, twice). 0 or OX_E*. */
 static int
 bind_copy(struct ox_frame *f, const struct ox_value *v)
 {
@@ -1038,7 +1063,7 @@ bind_copy(struct ox_frame *f, const struct ox_value *v)
 			ox_xtensor_free(c);
 			return ox_diag_error(f->d, OX_EINVAL, "initializer '%s' has too few bytes", v->name);
 		}
-		memcpy(c->data, t->data, c->nbytes);
+		copy_dropping(f->m, c->data, t->data, c->nbytes);
 		c->name = t->name;
 		if (cache) {
 			if (cache->n_copies == cache->cap_copies) {
@@ -1054,7 +1079,6 @@ bind_copy(struct ox_frame *f, const struct ox_value *v)
 			}
 			cache->copies[cache->n_copies].init = t;
 			cache->copies[cache->n_copies++].copy = c;
-			ox_model_drop_pages(f->m, t->data, t->nbytes);
 		}
 	}
 	f->vals[v->id] = c;
