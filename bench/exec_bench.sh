@@ -17,11 +17,11 @@
 # picks in each case is printed, from OPENBLAS_VERBOSE=2).
 #
 # Memory: peak RSS (/usr/bin/time -f %M) of `onnx-opt run` on ResNet-50 ($R50,
-# default /tmp/onnx-opt-bench/resnet50.onnx), the same for `onnx-opt info` (the load
+# default $ZOO/resnet50.onnx, from bench/export_zoo.py), the same for `onnx-opt info` (the load
 # alone), the highest RSS sampled while the timed runs go on (after the load), the
 # model size and the largest activation working set (bench/activation_peak.py).
 #
-# Environment: ZOO, R50, ORT_HARNESS (an installed copy of the harness; made in a
+# Environment: SKIP_SPEED=1 (memory part only), ZOO, R50, ORT_HARNESS (an installed copy of the harness; made in a
 # temporary directory with `npm install --ignore-scripts` otherwise), PY (python
 # with torch and onnx, default /usr/bin/python3). The load average is printed: the
 # machine has 2 cores and is shared, so compare ratios, not absolute times.
@@ -31,20 +31,22 @@ ITERS=${1:-50}
 ROUNDS=${ROUNDS:-3}
 MODES=${MODES:-asis unset}
 ZOO=${ZOO:-/tmp/onnx-opt-zoo}
-R50=${R50:-/tmp/onnx-opt-bench/resnet50.onnx}
+R50=${R50:-$ZOO/resnet50.onnx}
 PY=${PY:-/usr/bin/python3}
 TOP=$(pwd)
 OX="$TOP/onnx-opt"
 [ -x "$OX" ] || { echo "exec_bench: build first (no ./onnx-opt)" >&2; exit 2; }
 
+SKIP_SPEED=${SKIP_SPEED:-0}
 for m in resnet18 mobilenet_v2 bert4; do
+	[ "$SKIP_SPEED" = 1 ] && break
 	if [ ! -f "$ZOO/$m.onnx" ]; then
 		"$PY" "$TOP/bench/export_zoo.py" "$ZOO" --only resnet18,mobilenet_v2,bert4
 		break
 	fi
 done
 
-if [ -z "${ORT_HARNESS:-}" ]; then
+if [ "$SKIP_SPEED" != 1 ] && [ -z "${ORT_HARNESS:-}" ]; then
 	ORT_HARNESS=$(mktemp -d)/ort
 	cp -r "$TOP/../shared/tools/ort" "$ORT_HARNESS" 2>/dev/null ||
 		cp -r /work/shared/tools/ort "$ORT_HARNESS"
@@ -92,6 +94,7 @@ core() { # ENVMODE
 echo "# onnx-opt executor vs ONNX Runtime 1.30, median ms over $ITERS runs, median of $ROUNDS alternating rounds ($(date -u +%FT%TZ))"
 echo "# $(nproc) cores; load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
 for mode in $MODES; do
+	[ "${SKIP_SPEED:-0}" = 1 ] && break
 	if [ "$mode" = asis ]; then
 		echo "## environment as it is (OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-unset}," \
 		     "OPENBLAS_L2_SIZE=${OPENBLAS_L2_SIZE:-unset}); OpenBLAS: $(core asis)"

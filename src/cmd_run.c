@@ -178,9 +178,11 @@ ox_cmd_run(int argc, char **argv)
 		goto done;
 	}
 	path = argv[optind];
-	if (!(m = ox_cli_load(path)))
-		goto done;
+	/* The executor only reads the model: read-only weights let it drop each one's
+	 * pages once no node needs them (exec.h), so a run never holds the whole model. */
 	d.file = path;
+	if (ox_model_load_flags(path, OX_LOAD_READ_ONLY, &m, &d) < 0)
+		goto done;
 	if (!m->graph) {
 		ox_diag_error(&d, OX_EINVAL, "the model has no graph");
 		goto done;

@@ -3,7 +3,16 @@
  * ox_exec_run() evaluates a graph on given inputs: nodes run in topological order,
  * each through the kernel that src/ops/kernels.def names for its (domain, op_type);
  * every intermediate buffer is freed right after its last use. The executor never
- * writes to the model: initializers and caller inputs are read in place.
+ * writes to the model: initializers and caller inputs are read in place, except an
+ * initializer whose elements are misaligned for their type (a model loaded with
+ * OX_LOAD_READ_ONLY or OX_LOAD_IN_PLACE, onnx_io.h), which is copied into an aligned
+ * block just before the first node that reads it and freed after the last one.
+ *
+ * Weights in a read-only mapping (ox_model_data_readonly) leave memory once read: a
+ * run without a cache drops the pages of each initializer of the main graph after its
+ * last reader; a cached run drops those of weights that kernels packed into the cache
+ * (and of the misaligned ones, whose aligned copies the cache keeps). A later read
+ * faults them back in from the page cache, so this costs time, never correctness.
  *
  * Tensors the executor makes ("heap tensors") are one malloc'ed block each (header,
  * dims and elements; a string tensor's bytes are separate blocks it owns), released
@@ -98,9 +107,11 @@ int ox_exec_run(struct ox_model *m, struct ox_tensor *const *inputs, size_t n_in
 		struct ox_tensor **outputs, struct ox_diag *d);
 
 /* What runs of one unchanged model can share: the weights kernels packed from
- * initializers. Make one with ox_exec_cache_new() (NULL when out of memory), pass it
- * to every ox_exec_run_cached() of the same model, and free it before the model is
- * changed or freed. */
+ * initializers, aligned copies of misaligned ones, and a plan of where each run's
+ * blocks go (made from the first run's requests, so later runs allocate nothing).
+ * Make one with ox_exec_cache_new() (NULL when out of memory), pass it to every
+ * ox_exec_run_cached() of the same model, and free it before the model is changed or
+ * freed. */
 struct ox_exec_cache;
 struct ox_exec_cache *ox_exec_cache_new(void);
 void ox_exec_cache_free(struct ox_exec_cache *c);

@@ -154,6 +154,7 @@ struct ox_mapping {
 	void *addr;
 	size_t len;
 	char *path;                 /* resolved path, for error messages */
+	bool readonly;              /* PROT_READ: no page of it is ever dirtied */
 };
 
 struct ox_model {

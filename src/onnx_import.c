@@ -35,7 +35,7 @@ struct ctx {
 	int depth;
 	const struct zc *zc; /* tickets for raw_data left in the mapped file, or NULL */
 	size_t n_nodes, n_values;   /* against OX_MAX_NODES and OX_MAX_VALUES */
-	bool in_place;       /* OX_LOAD_IN_PLACE: misaligned data stays in the file too */
+	bool in_place;       /* OX_LOAD_IN_PLACE, _READ_ONLY: misaligned data stays in the file too */
 };
 
 static const uint8_t *zc_redeem(const struct zc *z, const ProtobufCBinaryData *raw, size_t *len);
@@ -274,6 +274,7 @@ map_external(struct ctx *c, const char *tname, const char *location, const uint8
 		free(map);
 		return ERR(c, OX_EIO, "tensor '%s': cannot map external data file '%s': %s", tname, location, strerror(e));
 	}
+	map->readonly = true;
 	map->next = m->mappings;
 	m->mappings = map;
 	*base = map->addr;
@@ -1539,7 +1540,7 @@ load(const uint8_t *buf, size_t len, const char *dir, struct ox_mapping *map, un
 	c.a = &m->arena;
 	c.d = d;
 	c.pa = ox_pb_allocator(&m->arena);
-	c.in_place = (flags & OX_LOAD_IN_PLACE) != 0;
+	c.in_place = (flags & (OX_LOAD_IN_PLACE | OX_LOAD_READ_ONLY)) != 0;
 	if (map && zc_build(&z, buf, len)) {
 		c.zc = &z;
 		mp = onnx__model_proto__unpack(&c.pa, z.pos, z.out);
@@ -1611,9 +1612,12 @@ ox_model_load_flags(const char *path, unsigned flags, struct ox_model **out, str
 		return ox_diag_error(d, OX_ENOMEM, "out of memory");
 	}
 	/* Private and writable: a pass that changes a tensor in place gets its own copy
-	 * of the page, the file never changes. */
+	 * of the page, the file never changes. Read-only when asked: no page can then
+	 * hold the only copy of anything, so readers may drop pages. */
 	map->len = (size_t)st.st_size;
-	map->addr = mmap(NULL, map->len, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+	map->readonly = (flags & OX_LOAD_READ_ONLY) != 0;
+	map->addr = mmap(NULL, map->len, map->readonly ? PROT_READ : PROT_READ | PROT_WRITE, MAP_PRIVATE,
+			 fd, 0);
 	close(fd);
 	if (map->addr == MAP_FAILED) {
 		free(map);
@@ -1640,6 +1644,34 @@ ox_model_load_flags(const char *path, unsigned flags, struct ox_model **out, str
 	}
 	free(dir);
 	return r;
+}
+
+bool
+ox_model_data_readonly(const struct ox_model *m, const void *p, size_t n)
+{
+	uintptr_t a = (uintptr_t)p;
+
+	for (const struct ox_mapping *map = m ? m->mappings : NULL; map; map = map->next) {
+		uintptr_t lo = (uintptr_t)map->addr;
+
+		if (map->readonly && a >= lo && a - lo <= map->len && n <= map->len - (a - lo))
+			return true;
+	}
+	return false;
+}
+
+size_t
+ox_model_drop_pages(const struct ox_model *m, const void *p, size_t n)
+{
+	uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE), lo, hi;
+
+	if (!p || !ox_model_data_readonly(m, p, n))
+		return 0;
+	lo = ((uintptr_t)p + page - 1) & ~(page - 1);
+	hi = ((uintptr_t)p + n) & ~(page - 1);
+	if (hi <= lo || madvise((void *)lo, hi - lo, MADV_DONTNEED) < 0)
+		return 0;
+	return hi - lo;
 }
 
 int

@@ -12,6 +12,7 @@
 #ifndef OX_ONNX_IO_H
 #define OX_ONNX_IO_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -28,8 +29,26 @@ int ox_model_load(const char *path, struct ox_model **out, struct ox_diag *d);
  * even when misaligned: for callers that never read the elements of large tensors
  * as typed arrays (info, validate, audit), which then load without copying. */
 #define OX_LOAD_IN_PLACE 1u
+/* OX_LOAD_READ_ONLY: as OX_LOAD_IN_PLACE, and the model file is mapped PROT_READ, so
+ * the model's large tensors may never be written (a write faults): for callers that
+ * only execute the model (run). In exchange, a reader done with such a tensor may drop
+ * its pages (madvise MADV_DONTNEED) at any time: nothing is lost, the next read faults
+ * them back in from the page cache. Elements may be misaligned for their type; the
+ * executor copies those before a kernel reads them. */
+#define OX_LOAD_READ_ONLY 2u
 int ox_model_load_flags(const char *path, unsigned flags, struct ox_model **out,
 			struct ox_diag *d);
+
+/* True when the n bytes at p lie inside one of m's read-only file mappings (the
+ * model file loaded with OX_LOAD_READ_ONLY, external data files, which are always
+ * mapped read-only): only then may a caller drop their pages. */
+bool ox_model_data_readonly(const struct ox_model *m, const void *p, size_t n);
+
+/* Drop the whole pages inside [p, p + n) when they lie in a read-only mapping of m,
+ * so they no longer count in this process's memory until they are read again.
+ * Returns the bytes dropped (0 when the range is not read-only or holds no whole
+ * page). */
+size_t ox_model_drop_pages(const struct ox_model *m, const void *p, size_t n);
 
 /* Load a model from memory; external data is looked up in dir (NULL: refused). */
 int ox_model_load_buffer(const void *buf, size_t len, const char *dir,
