@@ -391,15 +391,24 @@ by_off(const void *a, const void *b)
 	return x[0] < y[0] ? -1 : x[0] > y[0];
 }
 
-/* Offsets for the blocks the recorded run freed, or NULL (memory, limit). */
+/* Placing a block looks at every block placed before it: beyond this many requests
+ * (a graph of tens of thousands of nodes) the time goes quadratic, and the runs use
+ * the pool instead. */
+#define PLAN_MAX_REQUESTS 20000
+
+/* Offsets for the blocks the recorded run freed, or NULL (memory, limit, size). */
 static struct plan *
 plan_build(const struct rec *r)
 {
-	struct plan *p = calloc(1, sizeof *p);
-	size_t *order = malloc((r->n + 1) * sizeof *order), *busy = malloc((2 * r->n + 2) * sizeof *busy);
-	size_t n_order = 0, len = 0, page = (size_t)sysconf(_SC_PAGESIZE);
+	struct plan *p;
+	size_t *order, *busy, n_order = 0, len = 0, page = (size_t)sysconf(_SC_PAGESIZE);
 	static pthread_mutex_t sort_lock = PTHREAD_MUTEX_INITIALIZER;
 
+	if (r->n > PLAN_MAX_REQUESTS)
+		return NULL;
+	p = calloc(1, sizeof *p);
+	order = malloc((r->n + 1) * sizeof *order);
+	busy = malloc((2 * r->n + 2) * sizeof *busy);
 	if (!p || !order || !busy || !(p->size = malloc((r->n + 1) * sizeof *p->size)) ||
 	    !(p->off = malloc((r->n + 1) * sizeof *p->off)) || !(p->live = malloc((r->n + 1) * sizeof *p->live)))
 		goto fail;
