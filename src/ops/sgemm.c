@@ -460,7 +460,7 @@ ox_gemm_run(const struct ox_gemm *g)
 									  63) / 64 * 64) };
 
 			if (pc.bp) {
-				ox_par_for((g->n + NR - 1) / NR, 4, prepack_part, &pc);
+				ox_par_for((g->n + NR - 1) / NR, 1, prepack_part, &pc);
 				whole.bp = pc.bp;
 				whole.pack_b = NULL;
 				t.g = &whole;
