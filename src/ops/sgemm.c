@@ -380,8 +380,17 @@ tasks_part(void *arg, int64_t lo, int64_t hi)
 		bbuf = aligned_alloc(64, (size_t)t->nc * (size_t)(g->k < KC ? g->k : KC) * sizeof *bbuf + 64);
 	for (int64_t q = lo; q < hi; q++) {
 		int mi = (int)(q % t->mtasks), ni = (int)(q / t->mtasks);
-		int m0 = mi * t->mc, m1 = m0 + t->mc < g->m ? m0 + t->mc : g->m;
-		int n0 = ni * t->nc, n1 = n0 + t->nc < g->n ? n0 + t->nc : g->n;
+		/* Panels dealt evenly: tasks differ by one panel at most, where cutting
+		 * every mc rows or nc columns left a last task of a few (784 columns in
+		 * tasks of 256 gave the second thread 272 of them against 512). */
+		int64_t pm = (g->m + MR - 1) / MR, pn = (g->n + NR - 1) / NR;
+		int m0 = (int)(pm * mi / t->mtasks) * MR, m1 = (int)(pm * (mi + 1) / t->mtasks) * MR;
+		int n0 = (int)(pn * ni / t->ntasks) * NR, n1 = (int)(pn * (ni + 1) / t->ntasks) * NR;
+
+		m1 = m1 < g->m ? m1 : g->m;
+		n1 = n1 < g->n ? n1 : g->n;
+		if (m0 >= m1 || n0 >= n1)
+			continue;
 
 		if (((!g->ap && !abuf) || (!g->bp && !bbuf)) && (!g->b || !g->a)) {
 			/* nothing to fall back on */
