@@ -449,18 +449,11 @@ ox_gemm_run(const struct ox_gemm *g)
 		t.mtasks = (g->m + t.mc - 1) / t.mc;
 		t.ntasks = (g->n + t.nc - 1) / t.nc;
 		/* Ranges of whole tasks go to the threads: 7 tasks on 2 threads leave one
-		 * idle for a seventh of the time. Narrow the tasks until their count is a
-		 * multiple of the threads, when there are few of them. */
-		if (threads > 1 && t.mtasks * t.ntasks % threads && t.mtasks * t.ntasks < 8 * threads) {
-			int want = (t.mtasks * t.ntasks + threads - 1) / threads * threads;
-			int nt = (want + t.mtasks - 1) / t.mtasks;
-			int nc = ((g->n + nt - 1) / nt + NR - 1) / NR * NR;
-
-			if (nc >= NR && (g->n + nc - 1) / nc * t.mtasks % threads == 0) {
-				t.nc = nc;
-				t.ntasks = (g->n + nc - 1) / nc;
-			}
-		}
+		 * idle for a seventh of the time. Add column tasks until their count is a
+		 * multiple of the threads (tasks_part deals the panels out evenly, so the
+		 * tasks only get narrower, and no wider than nc). */
+		while (threads > 1 && t.mtasks * t.ntasks % threads && t.ntasks < (g->n + NR - 1) / NR)
+			t.ntasks++;
 		/* Tasks side by side along m would each pack the same B blocks: pack B
 		 * whole once (over the threads) when it is small enough, and share it. */
 		if (t.mtasks > 1 && !g->bp && ox_gemm_packed_b_floats(g->n, g->k) <= PREPACK_MAX_FLOATS) {
