@@ -717,10 +717,10 @@ ox_xtensor_free(struct ox_tensor *t)
  * range by index and the caller waits until every range is done. Between calls a
  * worker spins for a while (PAR_SPIN pauses, some tens of microseconds, then
  * PAR_YIELD yields of its core, which on a loaded machine let the thread it waits
- * for run) before it sleeps on a condition variable, and so does the caller waiting for the last range:
- * a network makes hundreds of calls a run, a few microseconds apart, and waking a
- * sleeping thread costs more than many of them take (a futex round trip, worse in a
- * virtual machine). One job at a time: a call made while another runs (from a worker
+ * for run) before it sleeps on a condition variable, and so does the caller waiting
+ * for the last range: a network makes hundreds of calls a run, a few microseconds
+ * apart, and waking a sleeping thread costs more than many of them take (a futex
+ * round trip, worse in a virtual machine). One job at a time: a call made while another runs (from a worker
  * or from a second thread of the embedding program) runs serially instead. */
 #define PAR_MAX 64
 #define PAR_SPIN 2000

@@ -642,9 +642,9 @@ conv_float(struct ox_kctx *k)
 	for (int i = 0; i < w.nsp; i++)
 		if (w.stride[i] != 1 || w.pad0[i] || w.pad1[i])
 			direct = false;
-	/* The column buffer comes from the executor's pool like a tensor: a fresh
-	 * malloc of this size is a new mapping, page-faulted at every node. */
-	/* With the packed kernel, the GEMM makes a 2-D im2col block by block. */
+	/* With the packed kernel, the GEMM makes a 2-D im2col block by block. Else the
+	 * column buffer comes from the executor's pool like a tensor: a fresh malloc of
+	 * this size is a new mapping, page-faulted at every node. */
 #ifdef OX_HAVE_AVX512
 	pack_col = !direct && w.nsp == 2 && w.kernel[0] <= PACK_KMAX && w.kernel[1] <= PACK_KMAX && ox_gemm_fast();
 #else
@@ -688,11 +688,11 @@ conv_float(struct ox_kctx *k)
 			struct im2col_blk blk;
 #endif
 
-			if (!direct && !pack_col && w.nsp == 2) {
+			if (col && w.nsp == 2) {
 				struct im2col_job job = { xg, &w, col };
 
 				ox_par_for(cg, 1, im2col_part, &job);
-			} else if (!direct && !pack_col) {
+			} else if (col) {
 				im2col(xg, cg, &w, col);
 			}
 			memset(&gm, 0, sizeof gm);

@@ -387,15 +387,14 @@ tasks_part(void *arg, int64_t lo, int64_t hi)
 		int m0 = (int)(pm * mi / t->mtasks) * MR, m1 = (int)(pm * (mi + 1) / t->mtasks) * MR;
 		int n0 = (int)(pn * ni / t->ntasks) * NR, n1 = (int)(pn * (ni + 1) / t->ntasks) * NR;
 
+		bool nomem = (!g->ap && !abuf) || (!g->bp && !bbuf);
+
 		m1 = m1 < g->m ? m1 : g->m;
 		n1 = n1 < g->n ? n1 : g->n;
-		if (m0 >= m1 || n0 >= n1)
-			continue;
-
-		if (((!g->ap && !abuf) || (!g->bp && !bbuf)) && (!g->b || !g->a)) {
+		if (nomem && (!g->a || !g->b)) {
 			/* nothing to fall back on */
 			atomic_store(&t->failed, true);
-		} else if ((!g->ap && !abuf) || (!g->bp && !bbuf)) {
+		} else if (nomem) {
 			/* No memory for the 0.5 MiB blocks: this share the slow way. */
 			ox_sgemm(0, 0, m1 - m0, n1 - n0, g->k, 1.0f, g->a + (size_t)m0 * g->lda, g->lda,
 				 g->b + n0, g->ldb, 0.0f, g->c + (size_t)m0 * g->ldc + n0, g->ldc);
@@ -456,22 +455,20 @@ ox_gemm_run(const struct ox_gemm *g)
 			t.ntasks++;
 		/* Tasks side by side along m would each pack the same B blocks: pack B
 		 * whole once (over the threads) when it is small enough, and share it. */
-		if (t.mtasks > 1 && !g->bp && ox_gemm_packed_b_floats(g->n, g->k) <= PREPACK_MAX_FLOATS) {
-			struct ox_gemm whole = *g;
-			struct prepack_ctx pc = { g, aligned_alloc(64, (ox_gemm_packed_b_floats(g->n, g->k) * sizeof(float) +
-									  63) / 64 * 64) };
+		struct ox_gemm whole;
+		struct prepack_ctx pc = { g, NULL };
+		size_t bfloats = ox_gemm_packed_b_floats(g->n, g->k);
 
-			if (pc.bp) {
-				ox_par_for((g->n + NR - 1) / NR, 1, prepack_part, &pc);
-				whole.bp = pc.bp;
-				whole.pack_b = NULL;
-				t.g = &whole;
-				ox_par_for((int64_t)t.mtasks * t.ntasks, 1, tasks_part, &t);
-				free(pc.bp);
-				return atomic_load(&t.failed) ? -1 : 0;
-			}
+		if (t.mtasks > 1 && !g->bp && bfloats <= PREPACK_MAX_FLOATS &&
+		    (pc.bp = aligned_alloc(64, (bfloats * sizeof(float) + 63) / 64 * 64))) {
+			ox_par_for((g->n + NR - 1) / NR, 1, prepack_part, &pc);
+			whole = *g;
+			whole.bp = pc.bp;
+			whole.pack_b = NULL;
+			t.g = &whole;
 		}
 		ox_par_for((int64_t)t.mtasks * t.ntasks, 1, tasks_part, &t);
+		free(pc.bp);
 		return atomic_load(&t.failed) ? -1 : 0;
 	}
 #endif
